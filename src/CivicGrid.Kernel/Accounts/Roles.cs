@@ -1,0 +1,73 @@
+using System.Security.Claims;
+using CivicGrid.Kernel.Regions;
+
+namespace CivicGrid.Kernel.Accounts;
+
+/// <summary>Staff roles. Each account has one role and belongs to one region.</summary>
+public static class Roles
+{
+    public const string DistrictAdmin = "district_admin";
+    public const string TownOfficer = "town_officer";
+    public const string VillageCadre = "village_cadre";
+    public const string GridWorker = "grid_worker";
+    public const string PoliceOfficer = "police_officer";
+    public const string Mediator = "mediator";
+
+    public static readonly string[] All = [DistrictAdmin, TownOfficer, VillageCadre, GridWorker, PoliceOfficer, Mediator];
+
+    public static string Title(string role) => role switch
+    {
+        DistrictAdmin => Bilingual.Pick("区级管理员", "District admin"),
+        TownOfficer => Bilingual.Pick("镇街干部", "Town officer"),
+        VillageCadre => Bilingual.Pick("村社干部", "Village cadre"),
+        GridWorker => Bilingual.Pick("网格员", "Grid worker"),
+        PoliceOfficer => Bilingual.Pick("民警", "Police officer"),
+        Mediator => Bilingual.Pick("调解员", "Mediator"),
+        _ => role,
+    };
+}
+
+/// <summary>Named permissions, granted to roles here in one table so a reader sees who may do what.</summary>
+public static class Permissions
+{
+    public const string Unmask = "unmask";
+    public const string ManageAccounts = "manage_accounts";
+    public const string ReadAudit = "read_audit";
+    public const string EditPlaces = "edit_places";
+
+    private static readonly Dictionary<string, string[]> Grants = new()
+    {
+        [Roles.DistrictAdmin] = [Unmask, ManageAccounts, ReadAudit, EditPlaces],
+        [Roles.TownOfficer] = [Unmask, EditPlaces],
+        [Roles.VillageCadre] = [Unmask, EditPlaces],
+        [Roles.GridWorker] = [],
+        [Roles.PoliceOfficer] = [Unmask],
+        [Roles.Mediator] = [],
+    };
+
+    public static bool Has(ClaimsPrincipal user, string permission) =>
+        user.FindFirstValue(ClaimTypes.Role) is { } role && Grants.TryGetValue(role, out var p) && p.Contains(permission);
+}
+
+/// <summary>Claim names the platform puts on a signed-in staff member.</summary>
+public static class StaffClaims
+{
+    public const string RegionId = "cg:region_id";
+    public const string RegionPath = "cg:region_path";
+    public const string RegionLevel = "cg:region_level";
+    public const string DisplayName = "cg:display_name";
+
+    /// <summary>The caller's region scope, or null when the caller is not a staff member.</summary>
+    public static RegionScope? Scope(this ClaimsPrincipal user)
+    {
+        if (user.Identity?.IsAuthenticated != true) return null;
+        var id = user.FindFirstValue(RegionId);
+        var path = user.FindFirstValue(RegionPath);
+        var level = user.FindFirstValue(RegionLevel);
+        if (id is null || path is null || level is null) return null;
+        return new RegionScope(int.Parse(id), path, (RegionLevel)int.Parse(level));
+    }
+
+    public static RegionScope RequiredScope(this ClaimsPrincipal user) =>
+        user.Scope() ?? throw new InvalidOperationException("Signed-in staff member without a region scope.");
+}

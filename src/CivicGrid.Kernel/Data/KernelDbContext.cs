@@ -1,0 +1,40 @@
+using CivicGrid.Kernel.Accounts;
+using CivicGrid.Kernel.Audit;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Design;
+
+namespace CivicGrid.Kernel.Data;
+
+/// <summary>The Kernel's tables: staff accounts (ASP.NET Core Identity) and the audit log.</summary>
+public class KernelDbContext(DbContextOptions options) : IdentityDbContext<StaffUser>(options)
+{
+    public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        base.OnModelCreating(builder);
+        builder.MapAuditEntries(owner: true);
+        builder.Entity<StaffUser>(e =>
+        {
+            e.Property(x => x.DisplayName).HasMaxLength(64);
+            e.Property(x => x.RegionPath).HasMaxLength(128);
+            e.Property(x => x.Role).HasMaxLength(32);
+            e.HasIndex(x => x.RegionPath);
+        });
+    }
+}
+
+public sealed class KernelSqliteDbContext(DbContextOptions<KernelSqliteDbContext> options) : KernelDbContext(options);
+
+public sealed class KernelPostgresDbContext(DbContextOptions<KernelPostgresDbContext> options) : KernelDbContext(options);
+
+public sealed class KernelSqliteDesignFactory : IDesignTimeDbContextFactory<KernelSqliteDbContext>
+{
+    public KernelSqliteDbContext CreateDbContext(string[] args) => new(DatabaseSetup.DesignTimeOptions<KernelSqliteDbContext>(false, "kernel"));
+}
+
+public sealed class KernelPostgresDesignFactory : IDesignTimeDbContextFactory<KernelPostgresDbContext>
+{
+    public KernelPostgresDbContext CreateDbContext(string[] args) => new(DatabaseSetup.DesignTimeOptions<KernelPostgresDbContext>(true, "kernel"));
+}

@@ -1,0 +1,52 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace CivicGrid.Kernel.Web;
+
+/// <summary>Bad input answers: HTTP 400/404 problem details whose messages name the field, in Chinese and English.</summary>
+public static class Problems
+{
+    public static ValidationProblem Field(string field, string zh, string en) =>
+        TypedResults.ValidationProblem(
+            new Dictionary<string, string[]> { [field] = [Bilingual.Both(zh, en)] },
+            title: Bilingual.Both("输入有误", "Invalid input"));
+
+    public static ValidationProblem Fields(IReadOnlyDictionary<string, string[]> errors) =>
+        TypedResults.ValidationProblem(errors, title: Bilingual.Both("输入有误", "Invalid input"));
+
+    public static ProblemHttpResult NotFound(string zh, string en) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound,
+            title: Bilingual.Both("未找到", "Not found"), detail: Bilingual.Both(zh, en));
+
+    public static ProblemHttpResult Forbidden(string zh, string en) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden,
+            title: Bilingual.Both("无权操作", "Forbidden"), detail: Bilingual.Both(zh, en));
+}
+
+/// <summary>Collects field errors of one request before anything is written.</summary>
+public sealed class FieldErrors
+{
+    private readonly Dictionary<string, List<string>> errors = [];
+
+    public bool Any => errors.Count > 0;
+
+    public void Add(string field, string zh, string en)
+    {
+        if (!errors.TryGetValue(field, out var list))
+        {
+            errors[field] = list = [];
+        }
+        list.Add(Bilingual.Both(zh, en));
+    }
+
+    public void Add(string field, string bilingualMessage)
+    {
+        if (!errors.TryGetValue(field, out var list))
+        {
+            errors[field] = list = [];
+        }
+        list.Add(bilingualMessage);
+    }
+
+    public ValidationProblem ToProblem() => Problems.Fields(errors.ToDictionary(e => e.Key, e => e.Value.ToArray()));
+}

@@ -1,0 +1,467 @@
+using System.Runtime.InteropServices;
+
+namespace CivicGrid.Streams;
+
+/// <summary>
+/// The subjects whose key hashes to this shard, and the code that runs rules over their events.
+/// Single-threaded by contract: every call happens under <see cref="Gate"/>.
+/// </summary>
+internal sealed class Shard(StreamEngine engine, int maxSubjects)
+{
+    private static readonly StreamEvent?[] NoBound = [];
+
+    private readonly EngineOptions _options = engine.Options;
+    private readonly Dictionary<string, SubjectState> _subjects = new(StringComparer.Ordinal);
+    private readonly List<SubjectState> _all = [];
+    /// <summary>Subjects with a partial match waiting for an absence ("no call-back") to be established.</summary>
+    private readonly PriorityQueue<SubjectState, long> _deadlines = new();
+    private int _sweepCursor;
+
+    public readonly object Gate = new();
+
+    public long Accepted, Duplicates, Matches, Alerts, Suppressed, PartialsDropped, WindowEntriesDropped, SubjectsDropped, SubjectsEvicted;
+
+    public int SubjectCount => _all.Count;
+    internal IReadOnlyList<SubjectState> Subjects => _all;
+
+    public EventOutcome Process(StreamEvent e, RulePack pack)
+    {
+        if (!engine.Dedup.Add(e.Id))
+        {
+            Duplicates++;
+            return EventOutcome.Duplicate;
+        }
+        Accepted++;
+        if (!pack.ByKind.TryGetValue(e.Kind, out var rules))
+        {
+            return EventOutcome.Accepted;
+        }
+        var ticks = e.Ticks;
+        SubjectState? s = null;
+        var looked = false;
+        foreach (var rule in rules)
+        {
+            switch (rule.Type)
+            {
+                case RuleType.Match:
+                    if (rule.Where(e) && Subject(ref s, ref looked, e, create: true) is { } ms)
+                    {
+                        Fire(ms, rule, [e], e.Time, pack, ms.Find(rule.StateKey) ?? ms.Add(new RuleState(rule.StateKey)));
+                    }
+                    break;
+                case RuleType.Window:
+                    if (rule.Where(e) && Subject(ref s, ref looked, e, create: true) is { } ws)
+                    {
+                        Window(ws, rule, e, pack);
+                    }
+                    break;
+                case RuleType.Sequence:
+                    Sequence(ref s, ref looked, rule, e, pack);
+                    break;
+            }
+        }
+        if (s is not null && ticks > s.LastSeenTicks)
+        {
+            s.LastSeenTicks = ticks;
+        }
+        return EventOutcome.Accepted;
+    }
+
+    private SubjectState? Subject(ref SubjectState? s, ref bool looked, StreamEvent e, bool create)
+    {
+        if (s is not null || (looked && !create))
+        {
+            return s;
+        }
+        looked = true;
+        if (!create)
+        {
+            return s = _subjects.GetValueOrDefault(e.Subject);
+        }
+        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_subjects, e.Subject, out var exists);
+        if (!exists)
+        {
+            if (_all.Count >= maxSubjects)
+            {
+                _subjects.Remove(e.Subject);
+                SubjectsDropped++;
+                return null;
+            }
+            slot = new SubjectState(e.Subject) { Index = _all.Count, LastSeenTicks = e.Ticks, ScoreTicks = e.Ticks };
+            _all.Add(slot);
+        }
+        return s = slot;
+    }
+
+    private void Window(SubjectState s, Rule rule, StreamEvent e, RulePack pack)
+    {
+        var w = s.Find(rule.StateKey) as WindowState ?? s.Add(new WindowState(rule.StateKey));
+        var value = rule.Aggregate == Aggregate.Sum ? e.Number(rule.Of!) : 1;
+        if (double.IsNaN(value))
+        {
+            return; // nothing to add up
+        }
+        w.Prune(e.Ticks - rule.OverTicks);
+        if (!w.Add(e.Ticks, value, e, _options.MaxWindowEntries))
+        {
+            WindowEntriesDropped++;
+        }
+        var aggregate = rule.Aggregate switch
+        {
+            Aggregate.Count => w.Count,
+            Aggregate.Sum => w.Sum,
+            _ => w.DistinctCount(rule.Of!),
+        };
+        if (aggregate >= rule.AtLeast)
+        {
+            var evidence = w.Events();
+            w.Clear(); // the window starts again after it fired, so one burst is one match
+            Fire(s, rule, evidence, e.Time, pack, w);
+        }
+    }
+
+    private void Sequence(ref SubjectState? s, ref bool looked, Rule rule, StreamEvent e, RulePack pack)
+    {
+        var steps = rule.Steps;
+        var existing = Subject(ref s, ref looked, e, create: false)?.Find(rule.StateKey) as SequenceState;
+        if (existing is not null)
+        {
+            Advance(s!, existing, rule, e, pack);
+        }
+        var first = steps[0];
+        if (Array.IndexOf(first.Kinds, e.Kind) < 0 || !first.Matches(e, NoBound))
+        {
+            return;
+        }
+        if (Subject(ref s, ref looked, e, create: true) is not { } subject)
+        {
+            return;
+        }
+        var seq = existing ?? subject.Find(rule.StateKey) as SequenceState ?? subject.Add(new SequenceState(rule.StateKey));
+        if (seq.Partials.Count >= _options.MaxPartialsPerRule)
+        {
+            seq.Partials.RemoveAt(0);
+            PartialsDropped++;
+        }
+        var p = new Partial { Next = 1, StartTicks = e.Ticks, LastTicks = e.Ticks, Bound = new StreamEvent?[steps.Length] };
+        p.Bound[0] = e;
+        seq.Partials.Add(p);
+        SetDeadline(subject, rule, p);
+    }
+
+    private void Advance(SubjectState s, SequenceState seq, Rule rule, StreamEvent e, RulePack pack)
+    {
+        var steps = rule.Steps;
+        var ticks = e.Ticks;
+        for (var i = 0; i < seq.Partials.Count; i++)
+        {
+            var p = seq.Partials[i];
+            if (p.DeadlineTicks <= ticks)
+            {
+                // Time has moved past the deadline without the absent event: the negation holds.
+                seq.Partials.RemoveAt(i--);
+                Complete(s, seq, rule, p, p.DeadlineTicks, pack);
+                continue;
+            }
+            if (ticks - p.StartTicks > rule.WithinTicks)
+            {
+                seq.Partials.RemoveAt(i--);
+                continue;
+            }
+            if (ticks < p.LastTicks)
+            {
+                continue; // arrived out of order for this partial
+            }
+            var step = steps[p.Next];
+            var at = p.Next;
+            if (step.Absent)
+            {
+                var inAbsenceWindow = step.WithinTicks == 0 || ticks - p.LastTicks <= step.WithinTicks;
+                if (inAbsenceWindow && step.Matches(e, p.Bound))
+                {
+                    seq.Partials.RemoveAt(i--); // the call-back happened: no match
+                    continue;
+                }
+                if (at + 1 >= steps.Length)
+                {
+                    continue;
+                }
+                at++;
+                step = steps[at];
+            }
+            if ((step.WithinTicks == 0 || ticks - p.LastTicks <= step.WithinTicks) && step.Matches(e, p.Bound))
+            {
+                p.Bound[at] = e;
+                p.Next = at + 1;
+                p.LastTicks = ticks;
+                if (p.Next == steps.Length)
+                {
+                    seq.Partials.RemoveAt(i--);
+                    Complete(s, seq, rule, p, ticks, pack);
+                }
+                else
+                {
+                    SetDeadline(s, rule, p);
+                }
+            }
+        }
+    }
+
+    private void SetDeadline(SubjectState s, Rule rule, Partial p)
+    {
+        var steps = rule.Steps;
+        if (p.Next == steps.Length - 1 && steps[p.Next].Absent)
+        {
+            var step = steps[p.Next];
+            p.DeadlineTicks = step.WithinTicks > 0 ? p.LastTicks + step.WithinTicks : p.StartTicks + rule.WithinTicks;
+            _deadlines.Enqueue(s, p.DeadlineTicks);
+        }
+    }
+
+    private void Complete(SubjectState s, SequenceState seq, Rule rule, Partial p, long ticks, RulePack pack)
+    {
+        var evidence = p.Bound.OfType<StreamEvent>().ToArray();
+        var last = evidence[^1];
+        var time = ticks == last.Ticks ? last.Time : new DateTimeOffset(ticks, TimeSpan.Zero).ToOffset(last.Time.Offset);
+        Fire(s, rule, evidence, time, pack, seq);
+    }
+
+    /// <summary>A rule matched: cooldown, score, and an alert when the score reaches a response level.</summary>
+    private void Fire(SubjectState s, Rule rule, StreamEvent[] evidence, DateTimeOffset time, RulePack pack, RuleState state)
+    {
+        Matches++;
+        _options.OnMatch?.Invoke(new RuleMatch(s.Subject, rule, time, evidence));
+        var ticks = time.UtcTicks;
+        var cooldown = (rule.Cooldown ?? _options.DefaultCooldown).Ticks;
+        if (state.LastFiredTicks != long.MinValue && ticks - state.LastFiredTicks < cooldown && ticks >= state.LastFiredTicks)
+        {
+            Suppressed++;
+            return;
+        }
+        state.LastFiredTicks = ticks;
+        s.Score = pack.Scoring.Decay(s.Score, TimeSpan.FromTicks(ticks - s.ScoreTicks)) + rule.Weight;
+        s.ScoreTicks = Math.Max(s.ScoreTicks, ticks);
+        var level = pack.Scoring.LevelFor(s.Score);
+        if (level == ResponseLevel.None)
+        {
+            return;
+        }
+        Alerts++;
+        _options.OnAlert?.Invoke(new Alert(s.Subject, rule.Id, rule.Category, rule.Description, level,
+            Math.Round(s.Score, 1), time, _options.Time.GetUtcNow(), evidence));
+    }
+
+    /// <summary>Timers: decide negations whose deadline has passed, then sweep a batch of subjects.</summary>
+    public void Tick(long nowTicks, RulePack pack)
+    {
+        var decideBefore = nowTicks - _options.AllowedLateness.Ticks;
+        while (_deadlines.TryPeek(out var s, out var deadline) && deadline <= decideBefore)
+        {
+            _deadlines.Dequeue();
+            if (s.Index >= 0)
+            {
+                CompleteDueNegations(s, decideBefore, pack);
+            }
+        }
+        Sweep(nowTicks, pack);
+    }
+
+    private void CompleteDueNegations(SubjectState s, long decideBefore, RulePack pack)
+    {
+        for (var st = s.States; st is not null; st = st.Next)
+        {
+            if (st is not SequenceState seq || !pack.ByStateKey.TryGetValue(st.Key, out var rule))
+            {
+                continue;
+            }
+            for (var i = 0; i < seq.Partials.Count; i++)
+            {
+                var p = seq.Partials[i];
+                if (p.DeadlineTicks <= decideBefore)
+                {
+                    seq.Partials.RemoveAt(i--);
+                    Complete(s, seq, rule, p, p.DeadlineTicks, pack);
+                }
+            }
+        }
+    }
+
+    /// <summary>Looks at a batch of subjects: drops what has expired and evicts subjects left with nothing.</summary>
+    private void Sweep(long nowTicks, RulePack pack)
+    {
+        var budget = Math.Min(_options.SweepBatch, _all.Count);
+        for (var n = 0; n < budget && _all.Count > 0; n++)
+        {
+            if (_sweepCursor >= _all.Count)
+            {
+                _sweepCursor = 0;
+            }
+            var s = _all[_sweepCursor];
+            Prune(s, nowTicks, pack);
+            var score = pack.Scoring.Decay(s.Score, TimeSpan.FromTicks(nowTicks - s.ScoreTicks));
+            var idleTooLong = nowTicks - s.LastSeenTicks > _options.IdleTimeout.Ticks;
+            if ((s.States is null && score < _options.ScoreFloor) || idleTooLong)
+            {
+                Evict(s); // the last subject moves into this slot: look at it next
+            }
+            else
+            {
+                _sweepCursor++;
+            }
+        }
+    }
+
+    private void Prune(SubjectState s, long nowTicks, RulePack pack)
+    {
+        for (var st = s.States; st is not null; st = st.Next)
+        {
+            if (!pack.ByStateKey.TryGetValue(st.Key, out var rule))
+            {
+                s.Remove(st); // its rule was removed or changed shape by a reload
+                continue;
+            }
+            if (st is WindowState w)
+            {
+                w.Prune(nowTicks - rule.OverTicks);
+            }
+            else if (st is SequenceState seq)
+            {
+                seq.Partials.RemoveAll(p => p.DeadlineTicks == long.MaxValue && nowTicks - p.StartTicks > rule.WithinTicks);
+            }
+            var cooldown = (rule.Cooldown ?? _options.DefaultCooldown).Ticks;
+            if (st.IsEmpty && (st.LastFiredTicks == long.MinValue || nowTicks - st.LastFiredTicks >= cooldown))
+            {
+                s.Remove(st);
+            }
+        }
+    }
+
+    private void Evict(SubjectState s)
+    {
+        var last = _all[^1];
+        _all[s.Index] = last;
+        last.Index = s.Index;
+        _all.RemoveAt(_all.Count - 1);
+        _subjects.Remove(s.Subject);
+        s.Index = -1;
+        SubjectsEvicted++;
+    }
+
+    // ---- snapshot support ----
+
+    internal void Restore(SubjectState s)
+    {
+        if (_subjects.ContainsKey(s.Subject) || _all.Count >= maxSubjects)
+        {
+            return;
+        }
+        s.Index = _all.Count;
+        _all.Add(s);
+        _subjects.Add(s.Subject, s);
+        for (var st = s.States; st is not null; st = st.Next)
+        {
+            if (st is SequenceState seq)
+            {
+                foreach (var p in seq.Partials.Where(p => p.DeadlineTicks != long.MaxValue))
+                {
+                    _deadlines.Enqueue(s, p.DeadlineTicks);
+                }
+            }
+        }
+    }
+}
+
+/// <summary>
+/// The ids of the last N events (as 64-bit hashes), to process a redelivered event once. Striped by
+/// hash with a lock per stripe, so it does not depend on how subjects are sharded.
+/// </summary>
+internal sealed class DedupSet
+{
+    private readonly DedupWindow[] _stripes;
+
+    public DedupSet(int capacity, int stripes)
+    {
+        _stripes = new DedupWindow[Math.Max(1, stripes)];
+        for (var i = 0; i < _stripes.Length; i++)
+        {
+            _stripes[i] = new DedupWindow(Math.Max(1, capacity / _stripes.Length));
+        }
+    }
+
+    public bool Add(string id) => Add(DedupWindow.Hash(id));
+
+    public bool Add(ulong hash)
+    {
+        var stripe = _stripes[(int)(hash % (ulong)_stripes.Length)];
+        lock (stripe)
+        {
+            return stripe.Add(hash);
+        }
+    }
+
+    /// <summary>Oldest first within each stripe.</summary>
+    public ulong[] Items()
+    {
+        var all = new List<ulong>();
+        foreach (var stripe in _stripes)
+        {
+            lock (stripe)
+            {
+                all.AddRange(stripe.Items());
+            }
+        }
+        return all.ToArray();
+    }
+}
+
+internal sealed class DedupWindow(int capacity)
+{
+    private readonly HashSet<ulong> _seen = new(capacity);
+    private readonly ulong[] _ring = new ulong[Math.Max(1, capacity)];
+    private int _next;
+    private int _count;
+
+    public int Count => _count;
+
+    public bool Add(string id) => Add(Hash(id));
+
+    public bool Add(ulong hash)
+    {
+        if (!_seen.Add(hash))
+        {
+            return false;
+        }
+        if (_count == _ring.Length)
+        {
+            _seen.Remove(_ring[_next]);
+        }
+        else
+        {
+            _count++;
+        }
+        _ring[_next] = hash;
+        _next = (_next + 1) % _ring.Length;
+        return true;
+    }
+
+    /// <summary>Oldest first.</summary>
+    public IEnumerable<ulong> Items()
+    {
+        var start = _count == _ring.Length ? _next : 0;
+        for (var i = 0; i < _count; i++)
+        {
+            yield return _ring[(start + i) % _ring.Length];
+        }
+    }
+
+    /// <summary>FNV-1a over the UTF-16 code units: stable across processes, unlike string.GetHashCode.</summary>
+    public static ulong Hash(string id)
+    {
+        var h = 14695981039346656037UL;
+        foreach (var c in id)
+        {
+            h = (h ^ c) * 1099511628211UL;
+        }
+        return h;
+    }
+}

@@ -1,0 +1,251 @@
+using System.Security.Claims;
+using CivicGrid.Kernel;
+using CivicGrid.Kernel.Accounts;
+using CivicGrid.Kernel.Audit;
+using CivicGrid.Kernel.Data;
+using CivicGrid.Kernel.Regions;
+using CivicGrid.Kernel.Web;
+using CivicGrid.Places.Data;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace CivicGrid.Web.Features.Accounts;
+
+/// <summary>Staff sign-in (ASP.NET Core Identity, cookies) and account management for district admins.</summary>
+public static class Accounts
+{
+    public const string StaffPolicy = "staff";
+
+    public static IServiceCollection AddAccounts(this IServiceCollection services)
+    {
+        services.AddIdentityCore<StaffUser>(o =>
+            {
+                // Our own validator decides (8+ characters, 3 of 4 kinds); the built-in rules would demand all four.
+                o.Password.RequireDigit = false;
+                o.Password.RequireLowercase = false;
+                o.Password.RequireUppercase = false;
+                o.Password.RequireNonAlphanumeric = false;
+                o.Password.RequiredLength = 8;
+                o.Lockout.MaxFailedAccessAttempts = 5;
+                o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(30);
+                o.Lockout.AllowedForNewUsers = true;
+                o.User.RequireUniqueEmail = false;
+            })
+            .AddEntityFrameworkStores<KernelDbContext>()
+            .AddSignInManager()
+            .AddPasswordValidator<StaffPasswordValidator>()
+            .AddClaimsPrincipalFactory<StaffClaimsFactory>();
+        services.AddAuthentication(IdentityConstants.ApplicationScheme).AddIdentityCookies();
+        services.ConfigureApplicationCookie(o =>
+        {
+            o.Cookie.Name = "civicgrid";
+            o.Cookie.SameSite = SameSiteMode.Strict;
+            o.Cookie.HttpOnly = true;
+            // Signed out after 30 idle minutes: the cookie slides with each request; the page also leaves after 30 quiet minutes.
+            o.ExpireTimeSpan = TimeSpan.FromMinutes(30);
+            o.SlidingExpiration = true;
+            o.LoginPath = "/login";
+            o.AccessDeniedPath = "/login";
+            o.Events.OnRedirectToLogin = c => ApiOrRedirect(c, StatusCodes.Status401Unauthorized);
+            o.Events.OnRedirectToAccessDenied = c => ApiOrRedirect(c, StatusCodes.Status403Forbidden);
+        });
+        services.AddAuthorizationBuilder()
+            .AddPolicy(StaffPolicy, p => p.RequireAuthenticatedUser().RequireClaim(StaffClaims.RegionPath))
+            // Everything needs a signed-in staff member unless it says AllowAnonymous (login, doorplate pages, health).
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().RequireClaim(StaffClaims.RegionPath).Build());
+        services.AddSingleton(new NavEntry(90, "账号管理", "Accounts", "accounts", "people", Roles.DistrictAdmin));
+        return services;
+    }
+
+    private static Task ApiOrRedirect(Microsoft.AspNetCore.Authentication.RedirectContext<CookieAuthenticationOptions> c, int status)
+    {
+        if (c.Request.Path.StartsWithSegments("/api"))
+        {
+            c.Response.StatusCode = status;
+            return Task.CompletedTask;
+        }
+        c.Response.Redirect(c.RedirectUri);
+        return Task.CompletedTask;
+    }
+
+    public static WebApplication MapAccounts(this WebApplication app, RouteGroupBuilder api)
+    {
+        app.MapPost("/account/login", LoginForm).AllowAnonymous().ExcludeFromDescription();
+        app.MapPost("/account/logout", async (SignInManager<StaffUser> signIn) =>
+        {
+            await signIn.SignOutAsync();
+            return Results.LocalRedirect("/login");
+        }).ExcludeFromDescription();
+        api.MapPost("/account/login", LoginJson).AllowAnonymous().WithTags("Accounts");
+        api.MapGet("/account/me", (HttpContext http) => TypedResults.Ok(Me.From(http.User))).WithTags("Accounts");
+
+        var accounts = api.MapGroup("/accounts").WithTags("Accounts")
+            .RequireAuthorization(p => p.RequireAssertion(c => Permissions.Has(c.User, Permissions.ManageAccounts)));
+        accounts.MapGet("/", List);
+        accounts.MapPost("/", Create);
+        accounts.MapPost("/{userId}/disable", (string userId, HttpContext http, UserManager<StaffUser> users, KernelDbContext db, TimeProvider time, CancellationToken ct)
+            => SetDisabled(userId, true, http, users, db, time, ct));
+        accounts.MapPost("/{userId}/enable", (string userId, HttpContext http, UserManager<StaffUser> users, KernelDbContext db, TimeProvider time, CancellationToken ct)
+            => SetDisabled(userId, false, http, users, db, time, ct));
+        return app;
+    }
+
+    public sealed record Me(string UserName, string DisplayName, string Role, int RegionId, string RegionPath)
+    {
+        public static Me From(ClaimsPrincipal user) => new(user.Identity?.Name ?? "", user.FindFirstValue(StaffClaims.DisplayName) ?? "",
+            user.FindFirstValue(ClaimTypes.Role) ?? "", int.Parse(user.FindFirstValue(StaffClaims.RegionId) ?? "0"), user.FindFirstValue(StaffClaims.RegionPath) ?? "");
+    }
+
+    public sealed record LoginRequest(string? UserName, string? Password);
+
+    public enum LoginOutcome { Ok, Invalid, LockedOut, Disabled }
+
+    /// <summary>Checks the password (counting failures towards the 30-minute lockout) and signs in with a cookie.</summary>
+    public static async Task<LoginOutcome> SignInAsync(string? userName, string? password, HttpContext http, SignInManager<StaffUser> signIn,
+        KernelDbContext db, TimeProvider time)
+    {
+        var user = string.IsNullOrWhiteSpace(userName) ? null : await signIn.UserManager.FindByNameAsync(userName.Trim());
+        if (user is null || string.IsNullOrEmpty(password)) return LoginOutcome.Invalid;
+        if (user.Disabled) return LoginOutcome.Disabled;
+        var result = await signIn.PasswordSignInAsync(user, password, isPersistent: false, lockoutOnFailure: true);
+        var actor = new Actor(user.Id, user.UserName ?? "", user.Role, user.RegionPath, http.Connection.RemoteIpAddress?.ToString());
+        var outcome = result.Succeeded ? LoginOutcome.Ok : result.IsLockedOut ? LoginOutcome.LockedOut : LoginOutcome.Invalid;
+        db.Audit(actor, time.GetUtcNow().UtcDateTime, result.Succeeded ? "account.login" : "account.login_failed", $"user:{user.Id}", outcome.ToString());
+        await db.SaveChangesAsync();
+        return outcome;
+    }
+
+    public static string Message(LoginOutcome outcome) => outcome switch
+    {
+        LoginOutcome.LockedOut => Bilingual.Pick("连续失败次数过多，账号已锁定 30 分钟", "Too many failures: the account is locked for 30 minutes"),
+        LoginOutcome.Disabled => Bilingual.Pick("账号已停用", "The account is disabled"),
+        _ => Bilingual.Pick("用户名或密码错误", "Wrong user name or password"),
+    };
+
+    private static async Task<IResult> LoginForm([FromForm] string? userName, [FromForm] string? password, [FromForm] string? returnUrl,
+        HttpContext http, SignInManager<StaffUser> signIn, KernelDbContext db, TimeProvider time)
+    {
+        var outcome = await SignInAsync(userName, password, http, signIn, db, time);
+        if (outcome == LoginOutcome.Ok)
+        {
+            return Results.LocalRedirect(returnUrl is { Length: > 1 } && returnUrl.StartsWith('/') && !returnUrl.StartsWith("//", StringComparison.Ordinal) ? returnUrl : "/");
+        }
+        return Results.LocalRedirect($"/login?error={outcome}");
+    }
+
+    private static async Task<Results<Ok<Me>, ProblemHttpResult>> LoginJson(LoginRequest body, HttpContext http, SignInManager<StaffUser> signIn,
+        KernelDbContext db, TimeProvider time)
+    {
+        var outcome = await SignInAsync(body.UserName, body.Password, http, signIn, db, time);
+        if (outcome != LoginOutcome.Ok)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: Bilingual.Both("登录失败", "Sign-in failed"),
+                detail: Bilingual.Both(Bilingual.Pick(Message(outcome), Message(outcome)), outcome.ToString()));
+        }
+        var user = await signIn.UserManager.FindByNameAsync(body.UserName!.Trim());
+        var principal = await signIn.CreateUserPrincipalAsync(user!);
+        return TypedResults.Ok(Me.From(principal));
+    }
+
+    public sealed record AccountDto(string Id, string UserName, string DisplayName, string Role, int RegionId, bool Disabled, bool LockedOut);
+
+    private static async Task<Ok<List<AccountDto>>> List(HttpContext http, KernelDbContext db, TimeProvider time, CancellationToken ct)
+    {
+        var scope = http.User.RequiredScope();
+        var now = time.GetUtcNow();
+        var users = await db.Users.AsNoTracking().InScope(scope).OrderBy(u => u.RegionPath).ThenBy(u => u.UserName).Take(500).ToListAsync(ct);
+        return TypedResults.Ok(users.Select(u => new AccountDto(u.Id, u.UserName ?? "", u.DisplayName, u.Role, u.RegionId, u.Disabled,
+            u.LockoutEnd is { } end && end > now)).ToList());
+    }
+
+    public sealed record CreateAccount(string? UserName, string? DisplayName, string? Role, int? RegionId, string? Password);
+
+    /// <summary>Creates a staff account in the admin's own subtree; the role must fit the region's level.</summary>
+    public static async Task<Results<Created<AccountDto>, ValidationProblem, ProblemHttpResult>> Create(CreateAccount body, HttpContext http,
+        UserManager<StaffUser> users, PlacesDbContext places, KernelDbContext db, TimeProvider time, CancellationToken ct)
+    {
+        var errors = new FieldErrors();
+        if (string.IsNullOrWhiteSpace(body.UserName) || body.UserName.Length is < 3 or > 32 || !body.UserName.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
+            errors.Add("userName", "用户名为 3-32 位字母、数字或 . _ -", "userName must be 3-32 letters, digits or . _ -");
+        if (string.IsNullOrWhiteSpace(body.DisplayName) || body.DisplayName.Length > 32)
+            errors.Add("displayName", "姓名必填，最多 32 字", "displayName is required, at most 32 characters");
+        if (body.Role is null || !Roles.All.Contains(body.Role))
+            errors.Add("role", "角色无效", "unknown role");
+        Region? region = null;
+        if (body.RegionId is null) errors.Add("regionId", "必须选择所属区域", "regionId is required");
+        else
+        {
+            region = await places.Regions.AsNoTracking().FirstOrDefaultAsync(r => r.Id == body.RegionId, ct);
+            if (region is null || !http.User.RequiredScope().Contains(region.RegionPath))
+                errors.Add("regionId", "区域不存在或不在您的辖区内", "region not found or outside your area");
+            else if (body.Role is not null && !RoleFits(body.Role, region.Level))
+                errors.Add("role", "该角色不能设在此级区域", "this role does not fit the region's level");
+        }
+        if (errors.Any) return errors.ToProblem();
+
+        var user = new StaffUser
+        {
+            UserName = body.UserName!.Trim(), DisplayName = body.DisplayName!.Trim(), Role = body.Role!, RegionId = region!.Id,
+            RegionPath = region.RegionPath, RegionLevel = region.Level, CreatedAt = time.GetUtcNow(), LockoutEnabled = true,
+        };
+        var result = await users.CreateAsync(user, body.Password ?? "");
+        if (!result.Succeeded)
+        {
+            foreach (var e in result.Errors)
+            {
+                errors.Add(e.Code.StartsWith("Password", StringComparison.Ordinal) ? "password" : "userName",
+                    e.Code == "DuplicateUserName" ? Bilingual.Both("用户名已存在", "user name already taken") : e.Description);
+            }
+            return errors.ToProblem();
+        }
+        db.Audit(Actor.From(http), time.GetUtcNow().UtcDateTime, "account.create", $"user:{user.Id}", $"role={user.Role} region={region.Id}");
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Created($"/api/v1/accounts/{user.Id}", new AccountDto(user.Id, user.UserName, user.DisplayName, user.Role, user.RegionId, false, false));
+    }
+
+    public static bool RoleFits(string role, RegionLevel level) => role switch
+    {
+        Roles.DistrictAdmin => level == RegionLevel.District,
+        Roles.TownOfficer => level == RegionLevel.Town,
+        Roles.VillageCadre => level == RegionLevel.Village,
+        Roles.GridWorker => level is RegionLevel.Grid or RegionLevel.Village,
+        Roles.PoliceOfficer or Roles.Mediator => level is RegionLevel.District or RegionLevel.Town or RegionLevel.Village,
+        _ => false,
+    };
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> SetDisabled(string userId, bool disabled, HttpContext http,
+        UserManager<StaffUser> users, KernelDbContext db, TimeProvider time, CancellationToken ct)
+    {
+        var user = await users.FindByIdAsync(userId);
+        if (user is null || !http.User.RequiredScope().Contains(user.RegionPath))
+            return Problems.NotFound("账号不存在或不在您的辖区内", "Account not found or outside your area");
+        user.Disabled = disabled;
+        await users.UpdateAsync(user);
+        // A disabled account's cookies stop working at the next security-stamp check.
+        if (disabled) await users.UpdateSecurityStampAsync(user);
+        db.Audit(Actor.From(http), time.GetUtcNow().UtcDateTime, disabled ? "account.disable" : "account.enable", $"user:{user.Id}");
+        await db.SaveChangesAsync(ct);
+        return TypedResults.NoContent();
+    }
+}
+
+/// <summary>Puts the role and the region scope on the signed-in principal, so every check is a claim read.</summary>
+public sealed class StaffClaimsFactory(UserManager<StaffUser> users, IOptions<IdentityOptions> options)
+    : UserClaimsPrincipalFactory<StaffUser>(users, options)
+{
+    protected override async Task<ClaimsIdentity> GenerateClaimsAsync(StaffUser user)
+    {
+        var identity = await base.GenerateClaimsAsync(user);
+        identity.AddClaim(new Claim(ClaimTypes.Role, user.Role));
+        identity.AddClaim(new Claim(StaffClaims.RegionId, user.RegionId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        identity.AddClaim(new Claim(StaffClaims.RegionPath, user.RegionPath));
+        identity.AddClaim(new Claim(StaffClaims.RegionLevel, ((int)user.RegionLevel).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        identity.AddClaim(new Claim(StaffClaims.DisplayName, user.DisplayName));
+        return identity;
+    }
+}

@@ -1,0 +1,158 @@
+using System.Globalization;
+using CivicGrid.Kernel;
+using CivicGrid.Kernel.Data;
+using CivicGrid.Kernel.PersonalData;
+using CivicGrid.Web.Features.Accounts;
+using CivicGrid.Web.Features.Demo;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Localization;
+using MudBlazor.Services;
+
+namespace CivicGrid.Web;
+
+/// <summary>The host's shared plumbing: database, personal-data key, UI, localisation, errors, health, OpenAPI.</summary>
+public static class Platform
+{
+    public static DatabaseOptions AddPlatform(this WebApplicationBuilder builder)
+    {
+        var config = builder.Configuration;
+        if (string.IsNullOrEmpty(config["urls"]) && string.IsNullOrEmpty(config["ASPNETCORE_URLS"]) && config["CivicGrid:Url"] is { } url)
+        {
+            builder.WebHost.UseUrls(url);
+        }
+        // Structured logs: one JSON object per line. Personal data never reaches a log line: messages carry ids and masks only.
+        builder.Logging.ClearProviders();
+        builder.Logging.AddJsonConsole(o => o.IncludeScopes = false);
+
+        var database = DatabaseOptions.From(config);
+        builder.Services.AddSingleton(database);
+        builder.Services.AddModuleDbContext<KernelDbContext, KernelSqliteDbContext, KernelPostgresDbContext>(database, "kernel");
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(_ => new PersonalDataProtector(PersonalDataKey.Load(config)));
+
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddMudServices();
+        builder.Services.AddCascadingAuthenticationState();
+        builder.Services.AddHttpContextAccessor();
+        builder.Services.AddScoped<CircuitClient>();
+        builder.Services.AddOpenApi();
+        builder.Services.AddHealthChecks();
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<BadRequestHandler>();
+        builder.Services.AddLocalization();
+        // Binding failures (bad JSON, wrong types) throw so that BadRequestHandler answers them in both languages.
+        builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        // Chinese text goes out as characters, not &#x...; escapes.
+        builder.Services.AddSingleton(System.Text.Encodings.Web.HtmlEncoder.Create(System.Text.Unicode.UnicodeRanges.All));
+        builder.Services.AddSingleton<DemoSeeder>();
+        return database;
+    }
+
+    public static WebApplication UsePlatform(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        var cultures = new[] { new CultureInfo("zh-CN"), new CultureInfo("en") };
+        app.UseRequestLocalization(new RequestLocalizationOptions
+        {
+            DefaultRequestCulture = new RequestCulture("zh-CN"),
+            SupportedCultures = cultures,
+            SupportedUICultures = cultures,
+            // Only the cookie chooses: the default is Chinese whatever the browser says; the switch in the header sets the cookie.
+            RequestCultureProviders = [new CookieRequestCultureProvider()],
+        });
+        // Scripts and styles are public; the fallback policy would otherwise send them to the sign-in page.
+        app.MapStaticAssets().AllowAnonymous();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseAntiforgery();
+        app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
+        app.MapHealthChecks("/healthz").AllowAnonymous();
+        app.MapGet("/culture/{culture}", (string culture, string? returnUrl, HttpContext http) =>
+        {
+            var c = culture == "en" ? "en" : "zh-CN";
+            http.Response.Cookies.Append(CookieRequestCultureProvider.DefaultCookieName,
+                CookieRequestCultureProvider.MakeCookieValue(new RequestCulture(c)),
+                new CookieOptions { MaxAge = TimeSpan.FromDays(365), SameSite = SameSiteMode.Lax, HttpOnly = true });
+            return Results.LocalRedirect(returnUrl is { Length: > 0 } && returnUrl.StartsWith('/') && !returnUrl.StartsWith("//", StringComparison.Ordinal) ? returnUrl : "/");
+        }).AllowAnonymous().ExcludeFromDescription();
+        return app;
+    }
+
+    /// <summary>Applies migrations, seeds the demo district on first run and makes sure the demo accounts exist.</summary>
+    public static async Task PrepareDatabaseAsync(this WebApplication app)
+    {
+        var ct = app.Lifetime.ApplicationStopping;
+        await app.Services.MigrateAllAsync(ct);
+        var seeder = app.Services.GetRequiredService<DemoSeeder>();
+        if (app.Configuration.GetValue("CivicGrid:Demo:SeedOnFirstRun", true) && await seeder.IsEmptyAsync(ct))
+        {
+            await seeder.SeedAsync("demo", ct);
+        }
+        var accounts = await DemoAccounts.EnsureAsync(app.Services, ct);
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var urls = string.Join(", ", app.Urls);
+            Console.WriteLine();
+            Console.WriteLine($"CivicGrid 基层智治平台 is running at {urls}");
+            if (accounts.Count > 0)
+            {
+                Console.WriteLine("Demo sign-ins (synthetic district, change or disable before real use):");
+                foreach (var a in accounts)
+                {
+                    Console.WriteLine($"  {Kernel.Accounts.Roles.Title(a.Role),-8} {a.UserName,-10} {a.Password}   ({a.Region})");
+                }
+            }
+            Console.WriteLine();
+        });
+    }
+}
+
+/// <summary>Malformed requests (bad JSON, wrong types in the route or query) are 400 with a bilingual message, never 500.</summary>
+internal sealed class BadRequestHandler(IProblemDetailsService problems) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken cancellationToken)
+    {
+        if (exception is not BadHttpRequestException bad) return false;
+        http.Response.StatusCode = bad.StatusCode;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = http,
+            Exception = exception,
+            ProblemDetails =
+            {
+                Status = bad.StatusCode,
+                Title = Bilingual.Both("请求格式错误", "Malformed request"),
+                // The framework's message names the parameter (e.g. 'Failed to read parameter "CreateAddress body" from the request body as JSON').
+                Detail = bad.Message,
+            },
+        });
+    }
+}
+
+/// <summary>Where the browser of this circuit connects from, captured at the first request for the audit log.</summary>
+public sealed class CircuitClient
+{
+    public string? Address { get; set; }
+}
+
+public static class PersonalDataKey
+{
+    /// <summary>
+    /// The key comes from configuration (CivicGrid:PersonalData:Key, e.g. an environment variable in production). Without one,
+    /// a key file is created under ./data for the demo; it never goes into the repository.
+    /// </summary>
+    public static PersonalDataOptions Load(IConfiguration config)
+    {
+        var options = config.GetSection("CivicGrid:PersonalData").Get<PersonalDataOptions>() ?? new PersonalDataOptions();
+        if (!string.IsNullOrEmpty(options.Key)) return options;
+        var file = config["CivicGrid:PersonalData:KeyFile"] ?? "data/personal-data.key";
+        if (!File.Exists(file))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
+            File.WriteAllText(file, PersonalDataProtector.GenerateKey());
+        }
+        options.Key = File.ReadAllText(file).Trim();
+        return options;
+    }
+}

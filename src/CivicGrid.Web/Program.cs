@@ -1,0 +1,37 @@
+using CivicGrid.Places;
+using CivicGrid.Population;
+using CivicGrid.Web;
+using CivicGrid.Web.Components;
+using CivicGrid.Web.Features.Accounts;
+using CivicGrid.Web.Features.Audit;
+using CivicGrid.Web.Features.Demo;
+
+// Command-line verbs run on the same executable: `seed --scale demo|district`.
+if (args.Length > 0 && args[0] == "seed")
+{
+    return await SeedCommand.RunAsync(args[1..]);
+}
+
+var builder = WebApplication.CreateBuilder(args);
+var database = builder.AddPlatform();
+builder.Services.AddAccounts();
+builder.Services.AddAuditLog(builder.Configuration);
+builder.Services.AddPlaces(database);
+builder.Services.AddPopulation(database);
+
+var app = builder.Build();
+app.UsePlatform();
+var api = app.MapGroup("/api/v1");
+app.MapAccounts(api);
+app.MapAuditLog(api);
+app.MapPlaces(api);
+app.MapRazorComponents<App>()
+    .AddInteractiveServerRenderMode()
+    .AddAdditionalAssemblies(Modules.Assemblies);
+
+await app.PrepareDatabaseAsync();
+await app.RunAsync();
+return 0;
+
+/// <summary>Visible to WebApplicationFactory in the tests.</summary>
+public partial class Program;

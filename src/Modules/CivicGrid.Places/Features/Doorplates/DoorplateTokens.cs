@@ -1,0 +1,25 @@
+using System.Security.Cryptography;
+
+namespace CivicGrid.Places.Features.Doorplates;
+
+/// <summary>Doorplate tokens: 120 random bits in Base64Url (20 characters), so a label cannot be guessed from another.</summary>
+public static class DoorplateTokens
+{
+    public static string New()
+    {
+        Span<byte> bytes = stackalloc byte[15];
+        RandomNumberGenerator.Fill(bytes);
+        return Convert.ToBase64String(bytes).Replace('+', '-').Replace('/', '_');
+    }
+
+    /// <summary>A deterministic token for the demo generator, derived from a seed so repeated runs print the same labels.</summary>
+    public static string Deterministic(Random random)
+    {
+        Span<byte> bytes = stackalloc byte[15];
+        random.NextBytes(bytes);
+        return Convert.ToBase64String(bytes).Replace('+', '-').Replace('/', '_');
+    }
+
+    public static bool LooksValid(string? token) =>
+        token is { Length: 20 } && token.All(c => char.IsAsciiLetterOrDigit(c) || c == '-' || c == '_');
+}

@@ -1,0 +1,45 @@
+using CivicGrid.Kernel.Regions;
+using CivicGrid.Places.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CivicGrid.Places.Features.Grids;
+
+/// <summary>
+/// Holds the current <see cref="GridIndex"/>. Built on first use from the grids' polygons (about 3,000 at district scale,
+/// a few MB), rebuilt after grids change. Lookups read a reference and never wait on a lock.
+/// </summary>
+public sealed class GridLookup(IServiceScopeFactory scopes) : IDisposable
+{
+    private readonly SemaphoreSlim building = new(1, 1);
+    private volatile GridIndex? current;
+
+    public async Task<GridIndex> GetAsync(CancellationToken ct)
+    {
+        if (current is { } index) return index;
+        await building.WaitAsync(ct);
+        try
+        {
+            if (current is null)
+            {
+                using var scope = scopes.CreateScope();
+                var db = scope.ServiceProvider.GetRequiredService<PlacesDbContext>();
+                var grids = await db.Regions.AsNoTracking()
+                    .Where(r => r.Level == RegionLevel.Grid && r.Boundary != null)
+                    .Select(r => new { r.Id, r.RegionPath, r.Boundary })
+                    .ToListAsync(ct);
+                current = new GridIndex(grids.Select(g => new GridShape(g.Id, g.RegionPath, g.Boundary!)));
+            }
+            return current;
+        }
+        finally
+        {
+            building.Release();
+        }
+    }
+
+    /// <summary>Call after grids are imported or changed; the next lookup rebuilds the index.</summary>
+    public void Invalidate() => current = null;
+
+    public void Dispose() => building.Dispose();
+}

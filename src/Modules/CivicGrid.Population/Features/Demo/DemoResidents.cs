@@ -1,0 +1,59 @@
+using CivicGrid.Kernel.Data;
+using CivicGrid.Kernel.PersonalData;
+using CivicGrid.Places.Contracts;
+using CivicGrid.Places.Features.Demo;
+using CivicGrid.Population.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace CivicGrid.Population.Features.Demo;
+
+/// <summary>
+/// Synthetic residents for the demo district: about six per address (1.2M at district scale), with plausible names
+/// and ID numbers that pass the GB 11643 checksum, encrypted before they reach the database.
+/// </summary>
+public static class DemoResidents
+{
+    private static readonly string[] BirthAreas = ["330109", "330106", "330102", "341222", "411521", "510722", "522125", "433127", "362421"];
+
+    public static async Task<int> SeedAsync(PopulationDbContext db, PersonalDataProtector protector, IReadOnlyList<SeededAddress> addresses,
+        int seed, CancellationToken ct, IProgress<int>? progress = null)
+    {
+        var random = new Random(seed);
+        var connection = db.Database.GetDbConnection();
+        await db.Database.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        using var insert = new BulkInsert(connection, tx, "residents", "Id", "Name", "IdNumber", "IdIndex", "IdMasked", "Phone", "PhoneIndex",
+            "PhoneMasked", "Male", "BirthDate", "AddressId", "RegionPath", "Kind", "Synthetic");
+        long id = 0;
+        foreach (var address in addresses)
+        {
+            var people = address.Kind switch
+            {
+                AddressKind.Residence => random.Next(3, 9),
+                AddressKind.Rental => random.Next(4, 12),
+                AddressKind.Factory => random.Next(2, 6),
+                _ => random.Next(0, 3),
+            };
+            for (var p = 0; p < people; p++)
+            {
+                id++;
+                var floating = address.Kind == AddressKind.Rental ? random.Next(10) < 8 : random.Next(10) < 2;
+                var area = floating ? BirthAreas[1 + random.Next(BirthAreas.Length - 1)] : BirthAreas[0];
+                // Birth day and sequence are both taken from the running number, so no two synthetic people share
+                // an ID number (30,000 days × 499 sequences covers 15M people); odd sequence means male.
+                var birth = new DateOnly(1940, 1, 1).AddDays((int)(id % 30000));
+                var male = random.Next(2) == 0;
+                var idNumber = CitizenId.Create(area, birth, (int)(id / 30000 % 499) * 2 + (male ? 1 : 0));
+                string? phone = random.Next(10) < 9 ? "1" + "3578"[random.Next(4)] + random.Next(100000000, 999999999) : null;
+                await insert.AddAsync(ct, id, DemoNames.Person(random), protector.Encrypt(idNumber), protector.BlindIndex("id", idNumber),
+                    Mask.IdNumber(idNumber), phone is null ? null : protector.Encrypt(phone), phone is null ? null : protector.BlindIndex("phone", phone),
+                    phone is null ? null : Mask.Phone(phone), male, birth, address.AddressId, address.RegionPath, floating ? 1 : 0, true);
+                if (id % 100_000 == 0) progress?.Report((int)id);
+            }
+        }
+        await tx.CommitAsync(ct);
+        await BulkInsert.AdvanceIdentityAsync(connection, "residents", ct);
+        await db.Database.CloseConnectionAsync();
+        return (int)id;
+    }
+}

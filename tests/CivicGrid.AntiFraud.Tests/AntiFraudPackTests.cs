@@ -1,0 +1,72 @@
+using CivicGrid.Streams;
+using Microsoft.Extensions.Time.Testing;
+
+namespace CivicGrid.AntiFraud.Tests;
+
+public class AntiFraudPackTests
+{
+    [Fact]
+    public void Load_ShippedPack_EveryFraudTypeHasRulesWithDescriptions()
+    {
+        var (rules, lists) = AntiFraudPack.Load();
+
+        foreach (var type in FraudTypes.All)
+        {
+            Assert.Contains(rules.Rules, r => r.Category == type);
+        }
+        Assert.All(rules.Rules, r => Assert.False(string.IsNullOrWhiteSpace(r.Description), r.Id));
+        Assert.True(lists.Get("flagged_numbers").Count >= 20);
+        Assert.Equal(TimeSpan.FromHours(6), rules.Scoring.HalfLife);
+    }
+
+    [Fact]
+    public void PoliceRule_OverseasCallThenSafeAccountTransfer_AlertsForVisit()
+    {
+        var (engine, alerts, time) = Engine();
+        var call = Event(time, "call", ("number", "+639171234567"), ("direction", "in"), ("duration", 2400));
+        engine.Process(call);
+        time.Advance(TimeSpan.FromHours(1));
+        var transfer = Event(time, "transfer_out", ("amount", 150000), ("account", "6217008812345678"));
+        engine.Process(transfer);
+
+        var alert = alerts.Single(a => a.RuleId == "police.call-no-verify-transfer");
+        Assert.Equal(ResponseLevel.Visit, alert.Response);
+        Assert.Equal([call.Id, transfer.Id], alert.Evidence.Select(e => e.Id));
+    }
+
+    [Fact]
+    public void PoliceRule_VictimCalls110First_NoVisitAlert()
+    {
+        var (engine, alerts, time) = Engine();
+        engine.Process(Event(time, "call", ("number", "+639171234567"), ("direction", "in"), ("duration", 2400)));
+        time.Advance(TimeSpan.FromMinutes(30));
+        engine.Process(Event(time, "call", ("number", "110"), ("direction", "out"), ("duration", 120)));
+        time.Advance(TimeSpan.FromMinutes(30));
+        engine.Process(Event(time, "transfer_out", ("amount", 150000), ("account", "6217008812345678")));
+
+        Assert.DoesNotContain(alerts, a => a.RuleId == "police.call-no-verify-transfer");
+    }
+
+    [Fact]
+    public void CommonRule_TransferToFlaggedAccount_AlertsAtOnce()
+    {
+        var (engine, alerts, time) = Engine();
+
+        engine.Process(Event(time, "transfer_out", ("amount", 800), ("account", "6217000000000007")));
+
+        Assert.Equal("common.flagged-account-transfer", Assert.Single(alerts).RuleId);
+    }
+
+    private static int _id;
+
+    private static StreamEvent Event(FakeTimeProvider time, string kind, params (string, object)[] attributes) =>
+        StreamEvent.Create($"t{Interlocked.Increment(ref _id)}", "bi:0a1b2c3d4e5f", kind, time.GetUtcNow(), attributes);
+
+    private static (StreamEngine Engine, List<Alert> Alerts, FakeTimeProvider Time) Engine()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2025, 3, 3, 10, 0, 0, TimeSpan.FromHours(8)));
+        var (rules, _) = AntiFraudPack.Load(time);
+        var alerts = new List<Alert>();
+        return (new StreamEngine(rules, new EngineOptions { Time = time, OnAlert = alerts.Add }), alerts, time);
+    }
+}

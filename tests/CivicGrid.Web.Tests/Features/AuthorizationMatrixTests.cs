@@ -1,0 +1,142 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using CivicGrid.Kernel.Accounts;
+using CivicGrid.Kernel.Regions;
+using CivicGrid.Places.Contracts;
+using CivicGrid.Places.Data;
+using CivicGrid.Testing;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CivicGrid.Web.Tests.Features;
+
+/// <summary>
+/// Every API endpoint × every staff role × data outside the account's subtree is refused. The endpoint list comes
+/// from the running app, so a new endpoint is covered the day it is added: if it takes a route parameter or a body
+/// this table does not know, the test fails and asks for a foreign sample.
+/// </summary>
+public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<PlatformFactory>
+{
+    // Endpoints that hold no region data of their own: every signed-in account may call them.
+    private static readonly HashSet<string> ScopeFree = ["GET /api/v1/account/me"];
+
+    private sealed record Foreign(int VillageId, int GridId, long AddressId, string AdminUserId, double Lon, double Lat);
+
+    private async Task<Foreign> ForeignDataAsync()
+    {
+        return await factory.WithScopeAsync(async sp =>
+        {
+            var db = sp.GetRequiredService<PlacesDbContext>();
+            // 光明村 lies in 靖江街道: outside every demo account but the district admin.
+            var village = await db.Regions.FirstAsync(r => r.Name == "光明村" && r.Level == RegionLevel.Village);
+            var grid = await db.Regions.FirstAsync(r => r.ParentId == village.Id);
+            var address = await db.Addresses.FirstOrDefaultAsync(a => a.GridId == grid.Id);
+            if (address is null)
+            {
+                address = new Address
+                {
+                    GridId = grid.Id, RegionPath = grid.RegionPath, Street = "光明路 1 号", Lon = (grid.MinLon + grid.MaxLon) / 2,
+                    Lat = (grid.MinLat + grid.MaxLat) / 2, Kind = AddressKind.Residence, DoorplateToken = "matrixmatrixmatrix01",
+                };
+                db.Addresses.Add(address);
+                await db.SaveChangesAsync();
+            }
+            var admin = await sp.GetRequiredService<UserManager<StaffUser>>().FindByNameAsync("admin");
+            return new Foreign(village.Id, grid.Id, address.Id, admin!.Id, address.Lon, address.Lat);
+        });
+    }
+
+    private List<(string Key, string Pattern, string Method, bool Anonymous, bool HasBody)> ApiEndpoints() =>
+        factory.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText?.StartsWith("/api/v1", StringComparison.Ordinal) == true)
+            .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["GET"]).Select(m => (
+                Key: $"{m} {e.RoutePattern.RawText!.TrimEnd('/')}", Pattern: e.RoutePattern.RawText!, Method: m,
+                Anonymous: e.Metadata.GetMetadata<IAllowAnonymous>() is not null,
+                HasBody: e.Metadata.GetOrderedMetadata<IAcceptsMetadata>().Any())))
+            .ToList();
+
+    private static string Url(string pattern, Foreign f, string key)
+    {
+        var url = pattern;
+        foreach (var (name, value) in new (string, string)[] { ("id", f.VillageId.ToString()), ("addressId", f.AddressId.ToString()), ("userId", f.AdminUserId) })
+        {
+            url = System.Text.RegularExpressions.Regex.Replace(url, $@"\{{{name}(:[a-z]+)?\}}", value);
+        }
+        Assert.False(url.Contains('{'), $"{key}: no foreign sample for a route parameter in '{pattern}'; add one to this test");
+        var query = key switch
+        {
+            "GET /api/v1/grids/lookup" => FormattableString.Invariant($"?lon={f.Lon}&lat={f.Lat}"),
+            _ => "",
+        };
+        return url + query;
+    }
+
+    private static HttpContent? Body(string key, bool hasBody, Foreign f)
+    {
+        object? body = key switch
+        {
+            "POST /api/v1/regions/{id:int}/grids" => null,
+            "POST /api/v1/regions/{id:int}/worker-phone/unmask" => new { reason = "核实网格员身份" },
+            "POST /api/v1/addresses" => new { street = "越权路 1 号", lon = f.Lon, lat = f.Lat, kind = 0 },
+            "POST /api/v1/accounts" => new { userName = "intruder", displayName = "越权", role = Roles.VillageCadre, regionId = f.VillageId, password = "Strong@2021" },
+            _ => null,
+        };
+        if (key == "POST /api/v1/regions/{id:int}/grids")
+        {
+            return new StringContent("{\"type\":\"FeatureCollection\",\"features\":[]}", Encoding.UTF8, "application/geo+json");
+        }
+        if (hasBody) Assert.True(body is not null, $"{key}: takes a body but has no foreign sample; add one to this test");
+        return body is null ? null : JsonContent.Create(body);
+    }
+
+    [Fact]
+    public async Task EveryApiEndpoint_Anonymous_IsRefusedUnlessMarkedPublic()
+    {
+        var f = await ForeignDataAsync();
+        var client = factory.CreateClient(new() { AllowAutoRedirect = false });
+        var endpoints = ApiEndpoints();
+        Assert.True(endpoints.Count >= 10, "the endpoint list looks empty");
+        foreach (var e in endpoints.Where(e => !e.Anonymous))
+        {
+            using var request = new HttpRequestMessage(new HttpMethod(e.Method), Url(e.Pattern, f, e.Key)) { Content = Body(e.Key, e.HasBody, f) };
+            var response = await client.SendAsync(request);
+            Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{e.Key} anonymous answered {(int)response.StatusCode}");
+        }
+        // The public ones are few and known.
+        Assert.Equal(["POST /api/v1/account/login"], endpoints.Where(e => e.Anonymous).Select(e => e.Key).Order().ToArray());
+    }
+
+    [Theory]
+    [InlineData("town")]
+    [InlineData("cadre")]
+    [InlineData("grid")]
+    [InlineData("police")]
+    [InlineData("mediator")]
+    public async Task EveryApiEndpoint_ForeignRegion_IsRefused(string user)
+    {
+        var f = await ForeignDataAsync();
+        var client = await factory.SignInAsync(user);
+        foreach (var e in ApiEndpoints().Where(e => !e.Anonymous))
+        {
+            using var request = new HttpRequestMessage(new HttpMethod(e.Method), Url(e.Pattern, f, e.Key)) { Content = Body(e.Key, e.HasBody, f) };
+            var response = await client.SendAsync(request);
+            var status = (int)response.StatusCode;
+            if (ScopeFree.Contains(e.Key))
+            {
+                Assert.True(status == 200, $"{e.Key} as {user} answered {status}");
+                continue;
+            }
+            Assert.True(status is 400 or 403 or 404, $"{e.Key} as {user} with foreign data answered {status}: {await response.Content.ReadAsStringAsync()}");
+        }
+        // Nothing was written by any of those calls.
+        var intruder = await factory.WithScopeAsync(sp => sp.GetRequiredService<UserManager<StaffUser>>().FindByNameAsync("intruder"));
+        Assert.Null(intruder);
+        var rogue = await factory.WithScopeAsync(sp => sp.GetRequiredService<PlacesDbContext>().Addresses.AnyAsync(a => a.Street == "越权路 1 号"));
+        Assert.False(rogue);
+    }
+}
