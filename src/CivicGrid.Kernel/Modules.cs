@@ -16,3 +16,9 @@ public sealed record DoorplateAction(int Order, string TitleZh, string TitleEn, 
 {
     public string Title => Bilingual.Pick(TitleZh, TitleEn);
 }
+
+/// <summary>A component another module shows on a region's page; it receives the parameter <c>RegionId</c> (int).</summary>
+public sealed record RegionPanel(int Order, Type Component);
+
+/// <summary>A component another module shows on an address's page; it receives the parameter <c>AddressId</c> (long).</summary>
+public sealed record AddressPanel(int Order, Type Component);

@@ -34,7 +34,7 @@ public static class Platform
         builder.Services.AddMudServices();
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddHttpContextAccessor();
-        builder.Services.AddScoped<CircuitClient>();
+        builder.Services.AddScoped<Kernel.Audit.CircuitActor>();
         builder.Services.AddOpenApi();
         builder.Services.AddHealthChecks();
         builder.Services.AddProblemDetails();
@@ -128,12 +128,6 @@ internal sealed class BadRequestHandler(IProblemDetailsService problems) : IExce
             },
         });
     }
-}
-
-/// <summary>Where the browser of this circuit connects from, captured at the first request for the audit log.</summary>
-public sealed class CircuitClient
-{
-    public string? Address { get; set; }
 }
 
 public static class PersonalDataKey

@@ -16,12 +16,12 @@ using Microsoft.EntityFrameworkCore;
 namespace CivicGrid.Places.Features.Addresses;
 
 public sealed record AddressDto(long Id, int GridId, string Street, string? Building, string? Unit, string? Room,
-    double Lon, double Lat, AddressKind Kind, string DoorplateToken, bool Synthetic)
+    double Lon, double Lat, AddressKind Kind, string DoorplateToken, DateTime DoorplateIssuedAt, bool Synthetic)
 {
     public string Line => AddressText.Line(Street, Building, Unit, Room);
 
     public static AddressDto From(Address a) =>
-        new(a.Id, a.GridId, a.Street, a.Building, a.Unit, a.Room, a.Lon, a.Lat, a.Kind, a.DoorplateToken, a.Synthetic);
+        new(a.Id, a.GridId, a.Street, a.Building, a.Unit, a.Room, a.Lon, a.Lat, a.Kind, a.DoorplateToken, a.DoorplateIssuedAt, a.Synthetic);
 }
 
 public sealed record AddressList(IReadOnlyList<AddressDto> Items, int Page, int Size, bool HasMore);

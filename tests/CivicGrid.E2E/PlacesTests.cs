@@ -1,0 +1,83 @@
+using CivicGrid.E2E.Pages;
+using CivicGrid.Places.Data;
+using CivicGrid.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+
+namespace CivicGrid.E2E;
+
+[Collection(BrowserTests.Name)]
+public class PlacesTests(BrowserFixture browser)
+{
+    private string Shot(string name) => Path.Combine(BrowserFixture.ScreenshotDir, name);
+
+    [Fact]
+    public async Task VillageCadre_BrowsesToGridOpensAddressAndPrintsLabels()
+    {
+        var page = await browser.NewPageAsync();
+        await new LoginPage(page).SignInAsync("cadre", PlatformFactory.DemoPassword("cadre"));
+        await page.GetByRole(AriaRole.Link, new() { Name = "辖区与网格" }).ClickAsync();
+        await page.GetByRole(AriaRole.Heading, new() { Name = "众联村" }).WaitForAsync();
+        await page.Locator(".map svg polygon").First.WaitForAsync();
+        await page.ScreenshotAsync(new() { Path = Shot("village.png"), FullPage = true });
+
+        // The sub-region table lists the grids; open the first.
+        await page.GetByRole(AriaRole.Link, new() { Name = "众联村第1网格" }).First.ClickAsync();
+        await page.GetByRole(AriaRole.Heading, new() { Name = "众联村第1网格" }).WaitForAsync();
+        await page.GetByText("网格员:").WaitForAsync();
+        await page.ScreenshotAsync(new() { Path = Shot("grid.png"), FullPage = true });
+
+        // Open the first address of the grid.
+        var firstAddress = page.Locator("table a[href^='addresses/']").First;
+        var addressText = (await firstAddress.InnerTextAsync()).Trim();
+        await firstAddress.ClickAsync();
+        await page.GetByRole(AriaRole.Heading, new() { Name = addressText }).WaitForAsync();
+        await page.GetByText("智慧门牌").WaitForAsync();
+        await page.ScreenshotAsync(new() { Path = Shot("address.png"), FullPage = true });
+
+        // The label sheet of the grid: a static page with one QR label per address, ready to print.
+        var gridLink = page.Locator("a[href^='regions/']").Last;
+        await gridLink.ClickAsync();
+        await page.GetByRole(AriaRole.Heading, new() { Name = "众联村第1网格" }).WaitForAsync();
+        var sheetTask = page.Context.WaitForPageAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "打印门牌标签" }).ClickAsync();
+        var sheet = await sheetTask;
+        await sheet.GetByRole(AriaRole.Button, new() { Name = "打印" }).WaitForAsync();
+        var labels = await sheet.Locator(".label").CountAsync();
+        Assert.True(labels >= 10, $"only {labels} labels");
+        await sheet.EmulateMediaAsync(new() { Media = Media.Print });
+        Assert.False(await sheet.GetByRole(AriaRole.Button, new() { Name = "打印" }).IsVisibleAsync());
+        await sheet.ScreenshotAsync(new() { Path = Shot("labels-print.png") });
+        var pdf = await sheet.PdfAsync(new() { Format = "A4" });
+        Assert.True(pdf.Length > 10_000);
+    }
+
+    [Fact]
+    public async Task Doorplate_ScannedOnAPhone_ShowsTheAddressInChinese()
+    {
+        var (token, street) = await browser.Factory.WithScopeAsync(async sp =>
+        {
+            var a = await sp.GetRequiredService<PlacesDbContext>().Addresses.AsNoTracking().OrderBy(x => x.Id).FirstAsync();
+            return (a.DoorplateToken, a.Street);
+        });
+        var page = await browser.NewPageAsync(390, 844);
+        var response = await page.GotoAsync($"/d/{token}");
+        Assert.Equal(200, response!.Status);
+        await page.GetByRole(AriaRole.Heading).Filter(new() { HasText = street }).WaitForAsync();
+        Assert.Contains("所属网格", await page.ContentAsync());
+        Assert.Contains("网格员", await page.ContentAsync());
+        var width = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth");
+        Assert.True(width <= 390, $"the page is {width}px wide on a 390px phone");
+        await page.ScreenshotAsync(new() { Path = Shot("doorplate-phone.png"), FullPage = true });
+    }
+
+    [Fact]
+    public async Task Doorplate_UnknownToken_Says404InChinese()
+    {
+        var page = await browser.NewPageAsync(390, 844);
+        var response = await page.GotoAsync("/d/AAAAAAAAAAAAAAAAAAAA");
+        Assert.Equal(404, response!.Status);
+        await page.GetByRole(AriaRole.Heading, new() { Name = "未找到门牌" }).WaitForAsync();
+    }
+}
