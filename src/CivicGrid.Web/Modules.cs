@@ -9,5 +9,6 @@ public static class Modules
     [
         typeof(CivicGrid.Places.PlacesModule).Assembly,
         typeof(CivicGrid.Population.PopulationModule).Assembly,
+        typeof(CivicGrid.AntiFraud.AntiFraudModule).Assembly,
     ];
 }

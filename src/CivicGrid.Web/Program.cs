@@ -1,3 +1,4 @@
+using CivicGrid.AntiFraud;
 using CivicGrid.Places;
 using CivicGrid.Population;
 using CivicGrid.Web;
@@ -18,6 +19,7 @@ builder.Services.AddAccounts();
 builder.Services.AddAuditLog(builder.Configuration);
 builder.Services.AddPlaces(database);
 builder.Services.AddPopulation(database);
+builder.Services.AddAntiFraud(database, builder.Configuration);
 
 var app = builder.Build();
 app.UsePlatform();
@@ -25,6 +27,8 @@ var api = app.MapGroup("/api/v1");
 app.MapAccounts(api);
 app.MapAuditLog(api);
 app.MapPlaces(api);
+app.MapPopulation(api);
+app.MapAntiFraud(api);
 app.MapRazorComponents<App>()
     .AddInteractiveServerRenderMode()
     .AddAdditionalAssemblies(Modules.Assemblies);
