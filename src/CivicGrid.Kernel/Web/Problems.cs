@@ -48,5 +48,7 @@ public sealed class FieldErrors
         list.Add(bilingualMessage);
     }
 
+    public Dictionary<string, string[]> ToDictionary() => errors.ToDictionary(e => e.Key, e => e.Value.ToArray());
+
     public ValidationProblem ToProblem() => Problems.Fields(errors.ToDictionary(e => e.Key, e => e.Value.ToArray()));
 }

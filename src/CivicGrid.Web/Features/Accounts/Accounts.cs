@@ -41,6 +41,8 @@ public static class Accounts
             .AddPasswordValidator<StaffPasswordValidator>()
             .AddClaimsPrincipalFactory<StaffClaimsFactory>();
         services.AddAuthentication(IdentityConstants.ApplicationScheme).AddIdentityCookies();
+        // A disabled account (its security stamp changes) loses its cookie within a minute.
+        services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(1));
         services.ConfigureApplicationCookie(o =>
         {
             o.Cookie.Name = "civicgrid";
@@ -169,6 +171,14 @@ public static class Accounts
     public static async Task<Results<Created<AccountDto>, ValidationProblem, ProblemHttpResult>> Create(CreateAccount body, HttpContext http,
         UserManager<StaffUser> users, PlacesDbContext places, KernelDbContext db, TimeProvider time, CancellationToken ct)
     {
+        var (account, errors) = await CreateAsync(body, http.User.RequiredScope(), Actor.From(http), users, places, db, time, ct);
+        return account is null ? errors.ToProblem() : TypedResults.Created($"/api/v1/accounts/{account.Id}", account);
+    }
+
+    /// <summary>The account-creation rules, shared by the API and the accounts page. Nothing is written when errors come back.</summary>
+    public static async Task<(AccountDto? Account, FieldErrors Errors)> CreateAsync(CreateAccount body, RegionScope scope, Actor actor,
+        UserManager<StaffUser> users, PlacesDbContext places, KernelDbContext db, TimeProvider time, CancellationToken ct)
+    {
         var errors = new FieldErrors();
         if (string.IsNullOrWhiteSpace(body.UserName) || body.UserName.Length is < 3 or > 32 || !body.UserName.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
             errors.Add("userName", "用户名为 3-32 位字母、数字或 . _ -", "userName must be 3-32 letters, digits or . _ -");
@@ -181,12 +191,12 @@ public static class Accounts
         else
         {
             region = await places.Regions.AsNoTracking().FirstOrDefaultAsync(r => r.Id == body.RegionId, ct);
-            if (region is null || !http.User.RequiredScope().Contains(region.RegionPath))
+            if (region is null || !scope.Contains(region.RegionPath))
                 errors.Add("regionId", "区域不存在或不在您的辖区内", "region not found or outside your area");
             else if (body.Role is not null && !RoleFits(body.Role, region.Level))
                 errors.Add("role", "该角色不能设在此级区域", "this role does not fit the region's level");
         }
-        if (errors.Any) return errors.ToProblem();
+        if (errors.Any) return (null, errors);
 
         var user = new StaffUser
         {
@@ -201,11 +211,11 @@ public static class Accounts
                 errors.Add(e.Code.StartsWith("Password", StringComparison.Ordinal) ? "password" : "userName",
                     e.Code == "DuplicateUserName" ? Bilingual.Both("用户名已存在", "user name already taken") : e.Description);
             }
-            return errors.ToProblem();
+            return (null, errors);
         }
-        db.Audit(Actor.From(http), time.GetUtcNow().UtcDateTime, "account.create", $"user:{user.Id}", $"role={user.Role} region={region.Id}");
+        db.Audit(actor, time.GetUtcNow().UtcDateTime, "account.create", $"user:{user.Id}", $"role={user.Role} region={region.Id}");
         await db.SaveChangesAsync(ct);
-        return TypedResults.Created($"/api/v1/accounts/{user.Id}", new AccountDto(user.Id, user.UserName, user.DisplayName, user.Role, user.RegionId, false, false));
+        return (new AccountDto(user.Id, user.UserName, user.DisplayName, user.Role, user.RegionId, false, false), errors);
     }
 
     public static bool RoleFits(string role, RegionLevel level) => role switch
@@ -219,18 +229,24 @@ public static class Accounts
     };
 
     private static async Task<Results<NoContent, ProblemHttpResult>> SetDisabled(string userId, bool disabled, HttpContext http,
+        UserManager<StaffUser> users, KernelDbContext db, TimeProvider time, CancellationToken ct) =>
+        await SetDisabledAsync(userId, disabled, http.User.RequiredScope(), Actor.From(http), users, db, time, ct)
+            ? TypedResults.NoContent()
+            : Problems.NotFound("账号不存在或不在您的辖区内", "Account not found or outside your area");
+
+    /// <summary>Disables or enables an account in the caller's subtree; false when it is not there.</summary>
+    public static async Task<bool> SetDisabledAsync(string userId, bool disabled, RegionScope scope, Actor actor,
         UserManager<StaffUser> users, KernelDbContext db, TimeProvider time, CancellationToken ct)
     {
         var user = await users.FindByIdAsync(userId);
-        if (user is null || !http.User.RequiredScope().Contains(user.RegionPath))
-            return Problems.NotFound("账号不存在或不在您的辖区内", "Account not found or outside your area");
+        if (user is null || !scope.Contains(user.RegionPath)) return false;
         user.Disabled = disabled;
         await users.UpdateAsync(user);
         // A disabled account's cookies stop working at the next security-stamp check.
         if (disabled) await users.UpdateSecurityStampAsync(user);
-        db.Audit(Actor.From(http), time.GetUtcNow().UtcDateTime, disabled ? "account.disable" : "account.enable", $"user:{user.Id}");
+        db.Audit(actor, time.GetUtcNow().UtcDateTime, disabled ? "account.disable" : "account.enable", $"user:{user.Id}");
         await db.SaveChangesAsync(ct);
-        return TypedResults.NoContent();
+        return true;
     }
 }
 

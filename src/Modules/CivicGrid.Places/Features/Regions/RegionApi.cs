@@ -97,20 +97,37 @@ public static class RegionApi
         if (village.Level != RegionLevel.Village)
             return Problems.Field("id", "网格只能导入到村社", "grids can only be imported into a village or community");
 
+        var (created, errors) = await ImportGridsAsync(db, village, request.Body, Actor.From(http), time.GetUtcNow().UtcDateTime, ct);
+        if (errors.Any) return errors.ToProblem();
+        lookup.Invalidate();
+        return TypedResults.Ok(new ImportResult(created.Count, created.Select(RegionDto.From).ToList()));
+    }
+
+    /// <summary>
+    /// The import itself, shared by the API and the village page: validates every feature first and writes all grids in
+    /// one transaction, or nothing. The caller invalidates the grid lookup after a successful import.
+    /// </summary>
+    public static async Task<(List<Region> Created, FieldErrors Errors)> ImportGridsAsync(PlacesDbContext db, Region village, Stream body,
+        Actor actor, DateTime now, CancellationToken ct)
+    {
+        var errors = new FieldErrors();
         FeatureCollection? collection;
         try
         {
-            collection = await JsonSerializer.DeserializeAsync<FeatureCollection>(request.Body, GeoJson, ct);
+            collection = await JsonSerializer.DeserializeAsync<FeatureCollection>(body, GeoJson, ct);
         }
         catch (Exception e) when (e is JsonException or ArgumentException or InvalidOperationException or FormatException)
         {
-            return Problems.Field("body", "不是有效的 GeoJSON FeatureCollection", "not a valid GeoJSON FeatureCollection");
+            errors.Add("body", "不是有效的 GeoJSON FeatureCollection", "not a valid GeoJSON FeatureCollection");
+            return ([], errors);
         }
         if (collection is null || collection.Count == 0)
-            return Problems.Field("features", "GeoJSON 中没有要素", "the GeoJSON has no features");
+        {
+            errors.Add("features", "GeoJSON 中没有要素", "the GeoJSON has no features");
+            return ([], errors);
+        }
 
-        var errors = new FieldErrors();
-        var existing = await db.Regions.AsNoTracking().Where(r => r.ParentId == id && r.Boundary != null).ToListAsync(ct);
+        var existing = await db.Regions.AsNoTracking().Where(r => r.ParentId == village.Id && r.Boundary != null).ToListAsync(ct);
         var accepted = new List<(Geometry Shape, string Name, string? Code, string? Worker)>();
         for (var i = 0; i < collection.Count; i++)
         {
@@ -154,9 +171,8 @@ public static class RegionApi
             }
             accepted.Add((shape, name ?? "", code, worker));
         }
-        if (errors.Any) return errors.ToProblem();
+        if (errors.Any) return ([], errors);
 
-        var now = time.GetUtcNow().UtcDateTime;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var created = new List<Region>();
         var next = existing.Count + 1;
@@ -178,11 +194,10 @@ public static class RegionApi
             g.RegionPath = RegionPaths.Child(village.RegionPath, g.Id);
             db.RegionCodes.Add(new RegionCode { RegionId = g.Id, Code = g.Code, ValidFrom = DateOnly.FromDateTime(now) });
         }
-        db.Audit(Actor.From(http), now, "places.grids.import", $"region:{village.Id}", $"{created.Count} grids");
+        db.Audit(actor, now, "places.grids.import", $"region:{village.Id}", $"{created.Count} grids");
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
-        lookup.Invalidate();
-        return TypedResults.Ok(new ImportResult(created.Count, created.Select(RegionDto.From).ToList()));
+        return (created, errors);
     }
 
     public sealed record LookupResult(int GridId, string Name, string Code);
