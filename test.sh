@@ -92,7 +92,7 @@ for project in tests/*/; do
   run_tests "$project" sqlite
 done
 # The data tests again on PostgreSQL + PostGIS.
-for name in CivicGrid.Places.Tests CivicGrid.Web.Tests; do
+for name in CivicGrid.Places.Tests CivicGrid.Population.Tests CivicGrid.Web.Tests; do
   [ -d "tests/$name" ] && run_tests "tests/$name" postgres CIVICGRID_TEST_PG="$CIVICGRID_PG"
 done
 

@@ -34,14 +34,16 @@ public static class Permissions
     public const string ManageAccounts = "manage_accounts";
     public const string ReadAudit = "read_audit";
     public const string EditPlaces = "edit_places";
+    public const string ReadRegister = "read_register";
+    public const string VerifyResidence = "verify_residence";
 
     private static readonly Dictionary<string, string[]> Grants = new()
     {
-        [Roles.DistrictAdmin] = [Unmask, ManageAccounts, ReadAudit, EditPlaces],
-        [Roles.TownOfficer] = [Unmask, EditPlaces],
-        [Roles.VillageCadre] = [Unmask, EditPlaces],
-        [Roles.GridWorker] = [],
-        [Roles.PoliceOfficer] = [Unmask],
+        [Roles.DistrictAdmin] = [Unmask, ManageAccounts, ReadAudit, EditPlaces, ReadRegister, VerifyResidence],
+        [Roles.TownOfficer] = [Unmask, EditPlaces, ReadRegister, VerifyResidence],
+        [Roles.VillageCadre] = [Unmask, EditPlaces, ReadRegister, VerifyResidence],
+        [Roles.GridWorker] = [ReadRegister, VerifyResidence],
+        [Roles.PoliceOfficer] = [Unmask, ReadRegister],
         [Roles.Mediator] = [],
     };
 

@@ -1,23 +1,48 @@
+using System.Threading.RateLimiting;
+using CivicGrid.Kernel;
+using CivicGrid.Kernel.Accounts;
 using CivicGrid.Kernel.Data;
 using CivicGrid.Population.Data;
+using CivicGrid.Population.Features.Declarations;
+using CivicGrid.Population.Features.Residents;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CivicGrid.Population;
 
-/// <summary>Population: residents of every address (the 钉管家 register), landlords, declarations and imports.</summary>
+/// <summary>Population: residents of every address (the 钉管家 register), residence self-declaration from doorplates.</summary>
 public static class PopulationModule
 {
+    /// <summary>Rate-limit policy of the public pages (declaration form and status look-up): per client address.</summary>
+    public const string PublicFormsLimit = "population-public";
+
     public static IServiceCollection AddPopulation(this IServiceCollection services, DatabaseOptions database)
     {
         services.AddModuleDbContext<PopulationDbContext, PopulationSqliteDbContext, PopulationPostgresDbContext>(database, "population");
         services.AddScoped<Contracts.ResidenceDirectory>();
+        services.AddRateLimiter(o =>
+        {
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            o.AddPolicy(PublicFormsLimit, http => RateLimitPartition.GetFixedWindowLimiter(
+                http.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = 30, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+        });
+        services.AddSingleton(new DoorplateAction(10, "居住申报", "Declare residence", token => $"/d/{token}/declare"));
+        services.AddSingleton(new AddressPanel(10, typeof(Pages.AddressResidents)));
+        services.AddSingleton(new NavEntry(20, "人口查询", "Residents", "residents", "people",
+            Roles.DistrictAdmin, Roles.TownOfficer, Roles.VillageCadre, Roles.GridWorker, Roles.PoliceOfficer));
+        services.AddSingleton(new NavEntry(21, "居住申报核实", "Declarations", "declarations", "home",
+            Roles.DistrictAdmin, Roles.TownOfficer, Roles.VillageCadre, Roles.GridWorker));
         return services;
     }
 
     public static IEndpointRouteBuilder MapPopulation(this IEndpointRouteBuilder app, RouteGroupBuilder api)
     {
-        _ = api;
+        api.MapDeclarationApi();
+        api.MapResidentApi();
         return app;
     }
 }

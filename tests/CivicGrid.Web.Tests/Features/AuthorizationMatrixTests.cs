@@ -4,7 +4,9 @@ using System.Text;
 using CivicGrid.Kernel.Accounts;
 using CivicGrid.Kernel.Regions;
 using CivicGrid.Places.Contracts;
+using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Places.Data;
+using CivicGrid.Population.Data;
 using CivicGrid.Testing;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.Metadata;
@@ -25,7 +27,7 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
     // Endpoints that hold no region data of their own: every signed-in account may call them.
     private static readonly HashSet<string> ScopeFree = ["GET /api/v1/account/me"];
 
-    private sealed record Foreign(int VillageId, int GridId, long AddressId, string AdminUserId, double Lon, double Lat);
+    private sealed record Foreign(int VillageId, int GridId, long AddressId, string AdminUserId, double Lon, double Lat, long DeclarationId, long ResidentId);
 
     private async Task<Foreign> ForeignDataAsync()
     {
@@ -47,7 +49,28 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
                 await db.SaveChangesAsync();
             }
             var admin = await sp.GetRequiredService<UserManager<StaffUser>>().FindByNameAsync("admin");
-            return new Foreign(village.Id, grid.Id, address.Id, admin!.Id, address.Lon, address.Lat);
+            // A declaration and a resident at the foreign address.
+            var population = sp.GetRequiredService<PopulationDbContext>();
+            var protector = sp.GetRequiredService<PersonalDataProtector>();
+            var id = CitizenId.Create("330109", new DateOnly(1980, 5, 5), 11);
+            var declaration = await population.Declarations.FirstOrDefaultAsync(d => d.AddressId == address.Id);
+            if (declaration is null)
+            {
+                declaration = new Declaration
+                {
+                    AddressId = address.Id, RegionPath = address.RegionPath, Name = "越权", IdNumber = protector.Encrypt(id), IdIndex = protector.BlindIndex("id", id),
+                    IdMasked = Mask.IdNumber(id), MoveInDate = new DateOnly(2026, 1, 1), LookupCode = "MATRIX2345", SubmittedAt = DateTime.UtcNow,
+                };
+                population.Declarations.Add(declaration);
+                population.Residents.Add(new Resident
+                {
+                    Name = "越权", IdNumber = protector.Encrypt(id), IdIndex = protector.BlindIndex("id", id), IdMasked = Mask.IdNumber(id),
+                    AddressId = address.Id, RegionPath = address.RegionPath, BirthDate = new DateOnly(1980, 5, 5),
+                });
+                await population.SaveChangesAsync();
+            }
+            var resident = await population.Residents.FirstAsync(r => r.AddressId == address.Id);
+            return new Foreign(village.Id, grid.Id, address.Id, admin!.Id, address.Lon, address.Lat, declaration.Id, resident.Id);
         });
     }
 
@@ -63,7 +86,11 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
     private static string Url(string pattern, Foreign f, string key)
     {
         var url = pattern;
-        foreach (var (name, value) in new (string, string)[] { ("id", f.VillageId.ToString()), ("addressId", f.AddressId.ToString()), ("userId", f.AdminUserId) })
+        foreach (var (name, value) in new (string, string)[]
+        {
+            ("id", f.VillageId.ToString()), ("addressId", f.AddressId.ToString()), ("userId", f.AdminUserId),
+            ("declarationId", f.DeclarationId.ToString()), ("residentId", f.ResidentId.ToString()),
+        })
         {
             url = System.Text.RegularExpressions.Regex.Replace(url, $@"\{{{name}(:[a-z]+)?\}}", value);
         }
@@ -83,6 +110,9 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
             "POST /api/v1/regions/{id:int}/grids" => null,
             "POST /api/v1/regions/{id:int}/worker-phone/unmask" => new { reason = "核实网格员身份" },
             "POST /api/v1/addresses" => new { street = "越权路 1 号", lon = f.Lon, lat = f.Lat, kind = 0 },
+            "POST /api/v1/declarations/{declarationId:long}/reject" => new { reason = "越权退回" },
+            "POST /api/v1/residents/search" => new { regionId = f.VillageId, name = "越" },
+            "POST /api/v1/residents/{residentId:long}/unmask" => new { field = "id", reason = "越权查看身份证" },
             "POST /api/v1/accounts" => new { userName = "intruder", displayName = "越权", role = Roles.VillageCadre, regionId = f.VillageId, password = "Strong@2021" },
             _ => null,
         };
@@ -138,5 +168,7 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
         Assert.Null(intruder);
         var rogue = await factory.WithScopeAsync(sp => sp.GetRequiredService<PlacesDbContext>().Addresses.AnyAsync(a => a.Street == "越权路 1 号"));
         Assert.False(rogue);
+        var decided = await factory.WithScopeAsync(sp => sp.GetRequiredService<PopulationDbContext>().Declarations.AnyAsync(d => d.Id == f.DeclarationId && d.Status != DeclarationStatus.Pending));
+        Assert.False(decided);
     }
 }

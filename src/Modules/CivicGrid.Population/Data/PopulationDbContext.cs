@@ -34,12 +34,73 @@ public sealed class Resident : IRegionScoped
     public long AddressId { get; set; }
     public string RegionPath { get; set; } = "";
     public ResidenceKind Kind { get; set; }
+
+    /// <summary>The person declared this residence themselves (by scanning the doorplate).</summary>
+    public bool Declared { get; set; }
+
+    /// <summary>A grid worker, cadre or the landlord confirmed it.</summary>
+    public bool Verified { get; set; }
+
+    /// <summary>First day of this residence; null for register records without a known date.</summary>
+    public DateOnly? Since { get; set; }
+
+    /// <summary>Last day; set when the person moved out or declared another address. Null while they live here.</summary>
+    public DateOnly? Until { get; set; }
+
     public bool Synthetic { get; set; }
+}
+
+public enum DeclarationStatus
+{
+    Pending = 0,
+    Confirmed = 1,
+    Rejected = 2,
+}
+
+public enum Relation
+{
+    Owner = 0,
+    Family = 1,
+    Tenant = 2,
+    Other = 9,
+}
+
+/// <summary>
+/// A residence self-declaration (居住申报) made by scanning a doorplate. It waits for a grid worker, cadre or the landlord
+/// to confirm or reject it; the declarant follows it with the lookup code. Personal data is stored as in <see cref="Resident"/>.
+/// </summary>
+public sealed class Declaration : IRegionScoped
+{
+    public long Id { get; set; }
+    public long AddressId { get; set; }
+    public string RegionPath { get; set; } = "";
+    public string Name { get; set; } = "";
+    public byte[] IdNumber { get; set; } = [];
+    public string IdIndex { get; set; } = "";
+    public string IdMasked { get; set; } = "";
+    public byte[]? Phone { get; set; }
+    public string? PhoneIndex { get; set; }
+    public string? PhoneMasked { get; set; }
+    public DateOnly MoveInDate { get; set; }
+    public Relation Relation { get; set; }
+    public DeclarationStatus Status { get; set; }
+    public string? RejectReason { get; set; }
+
+    /// <summary>Short code the declarant uses to look the declaration up; unguessable, not personal data.</summary>
+    public string LookupCode { get; set; } = "";
+    public DateTime SubmittedAt { get; set; }
+
+    /// <summary>How many times it was submitted: a repeated declaration by the same person at the same address is merged.</summary>
+    public int Submissions { get; set; } = 1;
+    public DateTime? DecidedAt { get; set; }
+    public string? DecidedBy { get; set; }
+    public long? ResidentId { get; set; }
 }
 
 public class PopulationDbContext(DbContextOptions options) : DbContext(options)
 {
     public DbSet<Resident> Residents => Set<Resident>();
+    public DbSet<Declaration> Declarations => Set<Declaration>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -57,6 +118,23 @@ public class PopulationDbContext(DbContextOptions options) : DbContext(options)
             e.HasIndex(x => x.PhoneIndex);
             e.HasIndex(x => x.AddressId);
             e.HasIndex(x => new { x.RegionPath, x.Id });
+            e.HasIndex(x => x.Name);
+        });
+        modelBuilder.Entity<Declaration>(e =>
+        {
+            e.ToTable("declarations");
+            e.Property(x => x.Name).HasMaxLength(32);
+            e.Property(x => x.IdIndex).HasMaxLength(32);
+            e.Property(x => x.IdMasked).HasMaxLength(18);
+            e.Property(x => x.PhoneIndex).HasMaxLength(32);
+            e.Property(x => x.PhoneMasked).HasMaxLength(16);
+            e.Property(x => x.RegionPath).HasMaxLength(128);
+            e.Property(x => x.RejectReason).HasMaxLength(200);
+            e.Property(x => x.LookupCode).HasMaxLength(16);
+            e.Property(x => x.DecidedBy).HasMaxLength(128);
+            e.HasIndex(x => x.LookupCode).IsUnique();
+            e.HasIndex(x => new { x.IdIndex, x.AddressId, x.Status });
+            e.HasIndex(x => new { x.RegionPath, x.Status, x.Id });
         });
     }
 }

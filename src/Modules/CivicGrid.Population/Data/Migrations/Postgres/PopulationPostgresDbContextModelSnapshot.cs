@@ -82,6 +82,98 @@ namespace CivicGrid.Population.Data.Migrations.Postgres
                         });
                 });
 
+            modelBuilder.Entity("CivicGrid.Population.Data.Declaration", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("AddressId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime?>("DecidedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("DecidedBy")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<string>("IdIndex")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("IdMasked")
+                        .IsRequired()
+                        .HasMaxLength(18)
+                        .HasColumnType("character varying(18)");
+
+                    b.Property<byte[]>("IdNumber")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<string>("LookupCode")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<DateOnly>("MoveInDate")
+                        .HasColumnType("date");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<byte[]>("Phone")
+                        .HasColumnType("bytea");
+
+                    b.Property<string>("PhoneIndex")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("PhoneMasked")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("RegionPath")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<string>("RejectReason")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<int>("Relation")
+                        .HasColumnType("integer");
+
+                    b.Property<long?>("ResidentId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Submissions")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("SubmittedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("LookupCode")
+                        .IsUnique();
+
+                    b.HasIndex("IdIndex", "AddressId", "Status");
+
+                    b.HasIndex("RegionPath", "Status", "Id");
+
+                    b.ToTable("declarations", (string)null);
+                });
+
             modelBuilder.Entity("CivicGrid.Population.Data.Resident", b =>
                 {
                     b.Property<long>("Id")
@@ -95,6 +187,9 @@ namespace CivicGrid.Population.Data.Migrations.Postgres
 
                     b.Property<DateOnly>("BirthDate")
                         .HasColumnType("date");
+
+                    b.Property<bool>("Declared")
+                        .HasColumnType("boolean");
 
                     b.Property<string>("IdIndex")
                         .IsRequired()
@@ -137,7 +232,16 @@ namespace CivicGrid.Population.Data.Migrations.Postgres
                         .HasMaxLength(128)
                         .HasColumnType("character varying(128)");
 
+                    b.Property<DateOnly?>("Since")
+                        .HasColumnType("date");
+
                     b.Property<bool>("Synthetic")
+                        .HasColumnType("boolean");
+
+                    b.Property<DateOnly?>("Until")
+                        .HasColumnType("date");
+
+                    b.Property<bool>("Verified")
                         .HasColumnType("boolean");
 
                     b.HasKey("Id");
@@ -145,6 +249,8 @@ namespace CivicGrid.Population.Data.Migrations.Postgres
                     b.HasIndex("AddressId");
 
                     b.HasIndex("IdIndex");
+
+                    b.HasIndex("Name");
 
                     b.HasIndex("PhoneIndex");
 

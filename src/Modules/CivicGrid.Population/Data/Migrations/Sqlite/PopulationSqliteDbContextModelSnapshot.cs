@@ -74,6 +74,96 @@ namespace CivicGrid.Population.Data.Migrations.Sqlite
                         });
                 });
 
+            modelBuilder.Entity("CivicGrid.Population.Data.Declaration", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("AddressId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("DecidedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DecidedBy")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("IdIndex")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("IdMasked")
+                        .IsRequired()
+                        .HasMaxLength(18)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("IdNumber")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("LookupCode")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateOnly>("MoveInDate")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Phone")
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("PhoneIndex")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PhoneMasked")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RegionPath")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RejectReason")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Relation")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("ResidentId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Submissions")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("SubmittedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("LookupCode")
+                        .IsUnique();
+
+                    b.HasIndex("IdIndex", "AddressId", "Status");
+
+                    b.HasIndex("RegionPath", "Status", "Id");
+
+                    b.ToTable("declarations", (string)null);
+                });
+
             modelBuilder.Entity("CivicGrid.Population.Data.Resident", b =>
                 {
                     b.Property<long>("Id")
@@ -85,6 +175,9 @@ namespace CivicGrid.Population.Data.Migrations.Sqlite
 
                     b.Property<DateOnly>("BirthDate")
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("Declared")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("IdIndex")
                         .IsRequired()
@@ -127,7 +220,16 @@ namespace CivicGrid.Population.Data.Migrations.Sqlite
                         .HasMaxLength(128)
                         .HasColumnType("TEXT");
 
+                    b.Property<DateOnly?>("Since")
+                        .HasColumnType("TEXT");
+
                     b.Property<bool>("Synthetic")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateOnly?>("Until")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Verified")
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
@@ -135,6 +237,8 @@ namespace CivicGrid.Population.Data.Migrations.Sqlite
                     b.HasIndex("AddressId");
 
                     b.HasIndex("IdIndex");
+
+                    b.HasIndex("Name");
 
                     b.HasIndex("PhoneIndex");
 

@@ -1,0 +1,135 @@
+using CivicGrid.Kernel.Accounts;
+using CivicGrid.Kernel.Audit;
+using CivicGrid.Kernel.PersonalData;
+using CivicGrid.Kernel.Regions;
+using CivicGrid.Kernel.Web;
+using CivicGrid.Places.Data;
+using CivicGrid.Population.Data;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+
+namespace CivicGrid.Population.Features.Residents;
+
+public sealed record ResidentDto(long Id, string Name, string IdMasked, string? PhoneMasked, bool Male, DateOnly BirthDate, long AddressId,
+    ResidenceKind Kind, bool Declared, bool Verified, DateOnly? Since, DateOnly? Until)
+{
+    public static ResidentDto From(Resident r) => new(r.Id, r.Name, r.IdMasked, r.PhoneMasked, r.Male, r.BirthDate, r.AddressId, r.Kind,
+        r.Declared, r.Verified, r.Since, r.Until);
+}
+
+/// <summary>Search criteria travel in the body: ID and phone numbers never go into a URL.</summary>
+public sealed record ResidentSearch(int? RegionId, string? IdNumber, string? Phone, string? Name, long? AddressId, bool IncludeFormer = false);
+
+public sealed record UnmaskRequest(string? Field, string? Reason);
+
+public sealed record UnmaskResult(string Value);
+
+/// <summary>The register: search by ID number or phone (exact, through the blind index), name or address; unmask with a reason.</summary>
+public static class ResidentApi
+{
+    public const int MaxResults = 200;
+
+    public static RouteGroupBuilder MapResidentApi(this RouteGroupBuilder api)
+    {
+        var residents = api.MapGroup("/residents").WithTags("Population")
+            .RequireAuthorization(p => p.RequireAssertion(c => Permissions.Has(c.User, Permissions.ReadRegister)));
+        residents.MapPost("/search", Search);
+        residents.MapPost("/{residentId:long}/unmask", Unmask)
+            .RequireAuthorization(p => p.RequireAssertion(c => Permissions.Has(c.User, Permissions.Unmask)));
+        return api;
+    }
+
+    public sealed record SearchOutcome(List<ResidentDto>? Rows, FieldErrors Errors, bool RegionMissing);
+
+    /// <summary>Shared by the API and the register page.</summary>
+    public static async Task<SearchOutcome> SearchAsync(ResidentSearch q, RegionScope callerScope, PopulationDbContext db, PlacesDbContext places,
+        PersonalDataProtector protector, CancellationToken ct)
+    {
+        var errors = new FieldErrors();
+        var scope = callerScope;
+        if (q.RegionId is { } regionId)
+        {
+            var region = await places.Regions.AsNoTracking().FirstOrDefaultAsync(r => r.Id == regionId, ct);
+            if (region is null || !callerScope.Contains(region.RegionPath)) return new SearchOutcome(null, errors, true);
+            scope = new RegionScope(region.Id, region.RegionPath, region.Level);
+        }
+        var query = db.Residents.AsNoTracking().InScope(scope);
+        var any = false;
+        if (!string.IsNullOrWhiteSpace(q.IdNumber))
+        {
+            if (CitizenId.TryNormalize(q.IdNumber, out var id, out var error))
+            {
+                var index = protector.BlindIndex("id", id);
+                query = query.Where(r => r.IdIndex == index);
+                any = true;
+            }
+            else errors.Add("idNumber", error!);
+        }
+        if (!string.IsNullOrWhiteSpace(q.Phone))
+        {
+            if (MobileNumber.TryNormalize(q.Phone, out var phone, out var error))
+            {
+                var index = protector.BlindIndex("phone", phone);
+                query = query.Where(r => r.PhoneIndex == index);
+                any = true;
+            }
+            else errors.Add("phone", error!);
+        }
+        if (!string.IsNullOrWhiteSpace(q.Name))
+        {
+            var name = q.Name.Trim();
+            // Prefix match on the indexed name column: "张" finds 张三 and 张三丰.
+            query = query.Where(r => string.Compare(r.Name, name) >= 0 && string.Compare(r.Name, name + "\uffff") < 0);
+            any = true;
+        }
+        if (q.AddressId is { } addressId)
+        {
+            query = query.Where(r => r.AddressId == addressId);
+            any = true;
+        }
+        if (!any && !errors.Any) errors.Add("query", "请至少填写一个查询条件", "give at least one search criterion");
+        if (errors.Any) return new SearchOutcome(null, errors, false);
+        if (!q.IncludeFormer) query = query.Where(r => r.Until == null);
+        var rows = await query.OrderBy(r => r.Id).Take(MaxResults).ToListAsync(ct);
+        return new SearchOutcome(rows.Select(ResidentDto.From).ToList(), errors, false);
+    }
+
+    private static async Task<Results<Ok<List<ResidentDto>>, ValidationProblem, ProblemHttpResult>> Search(ResidentSearch body, HttpContext http,
+        PopulationDbContext db, PlacesDbContext places, PersonalDataProtector protector, CancellationToken ct)
+    {
+        var outcome = await SearchAsync(body, http.User.RequiredScope(), db, places, protector, ct);
+        if (outcome.RegionMissing) return Problems.NotFound("区域不存在或不在您的辖区内", "Region not found or outside your area");
+        return outcome.Rows is null ? outcome.Errors.ToProblem() : TypedResults.Ok(outcome.Rows);
+    }
+
+    /// <summary>Reveals a resident's ID number or phone to a permitted account that gives a reason; audited.</summary>
+    public static async Task<(string? Value, FieldErrors Errors, bool NotFound)> UnmaskAsync(long residentId, UnmaskRequest body, RegionScope scope,
+        Actor actor, PopulationDbContext db, PersonalDataProtector protector, DateTime now, CancellationToken ct)
+    {
+        var errors = new FieldErrors();
+        if (body.Field is not ("id" or "phone")) errors.Add("field", "须为 id 或 phone", "must be id or phone");
+        var reason = body.Reason?.Trim();
+        if (reason is null || reason.Length is < 4 or > 200) errors.Add("reason", "查看完整信息须填写 4-200 字的理由", "a reason of 4-200 characters is required to unmask");
+        if (errors.Any) return (null, errors, false);
+        var r = await db.Residents.AsNoTracking().FirstOrDefaultAsync(x => x.Id == residentId, ct);
+        if (r is null || !scope.Contains(r.RegionPath)) return (null, errors, true);
+        var blob = body.Field == "id" ? r.IdNumber : r.Phone;
+        if (blob is null) return (null, errors, true);
+        db.Audit(actor, now, "personal_data.unmask", $"resident:{r.Id}:{body.Field}", reason);
+        await db.SaveChangesAsync(ct);
+        return (protector.Decrypt(blob), errors, false);
+    }
+
+    private static async Task<Results<Ok<UnmaskResult>, ValidationProblem, ProblemHttpResult>> Unmask(long residentId, UnmaskRequest body, HttpContext http,
+        PopulationDbContext db, PersonalDataProtector protector, TimeProvider time, CancellationToken ct)
+    {
+        var (value, errors, notFound) = await UnmaskAsync(residentId, body, http.User.RequiredScope(), Actor.From(http), db, protector,
+            time.GetUtcNow().UtcDateTime, ct);
+        if (errors.Any) return errors.ToProblem();
+        if (notFound || value is null) return Problems.NotFound("人员不存在或不在您的辖区内", "Resident not found or outside your area");
+        return TypedResults.Ok(new UnmaskResult(value));
+    }
+}
