@@ -7,10 +7,14 @@ using CivicGrid.Web.Features.Accounts;
 using CivicGrid.Web.Features.Audit;
 using CivicGrid.Web.Features.Demo;
 
-// Command-line verbs run on the same executable: `seed --scale demo|district`.
+// Command-line verbs run on the same executable: `seed --scale demo|district`, `import residents FILE`.
 if (args.Length > 0 && args[0] == "seed")
 {
     return await SeedCommand.RunAsync(args[1..]);
+}
+if (args.Length > 0 && args[0] == "import")
+{
+    return await ImportCommand.RunAsync(args[1..]);
 }
 
 var builder = WebApplication.CreateBuilder(args);

@@ -36,12 +36,13 @@ public static class Permissions
     public const string EditPlaces = "edit_places";
     public const string ReadRegister = "read_register";
     public const string VerifyResidence = "verify_residence";
+    public const string ImportRegister = "import_register";
 
     private static readonly Dictionary<string, string[]> Grants = new()
     {
-        [Roles.DistrictAdmin] = [Unmask, ManageAccounts, ReadAudit, EditPlaces, ReadRegister, VerifyResidence],
-        [Roles.TownOfficer] = [Unmask, EditPlaces, ReadRegister, VerifyResidence],
-        [Roles.VillageCadre] = [Unmask, EditPlaces, ReadRegister, VerifyResidence],
+        [Roles.DistrictAdmin] = [Unmask, ManageAccounts, ReadAudit, EditPlaces, ReadRegister, VerifyResidence, ImportRegister],
+        [Roles.TownOfficer] = [Unmask, EditPlaces, ReadRegister, VerifyResidence, ImportRegister],
+        [Roles.VillageCadre] = [Unmask, EditPlaces, ReadRegister, VerifyResidence, ImportRegister],
         [Roles.GridWorker] = [ReadRegister, VerifyResidence],
         [Roles.PoliceOfficer] = [Unmask, ReadRegister],
         [Roles.Mediator] = [],

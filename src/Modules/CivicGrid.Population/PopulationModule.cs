@@ -23,6 +23,9 @@ public static class PopulationModule
     {
         services.AddModuleDbContext<PopulationDbContext, PopulationSqliteDbContext, PopulationPostgresDbContext>(database, "population");
         services.AddScoped<Contracts.ResidenceDirectory>();
+        services.AddSingleton<Features.Import.Importer>();
+        services.AddSingleton<Features.Import.ImportWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<Features.Import.ImportWorker>());
         services.AddRateLimiter(o =>
         {
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
@@ -36,6 +39,7 @@ public static class PopulationModule
             Roles.DistrictAdmin, Roles.TownOfficer, Roles.VillageCadre, Roles.GridWorker, Roles.PoliceOfficer));
         services.AddSingleton(new NavEntry(21, "居住申报核实", "Declarations", "declarations", "home",
             Roles.DistrictAdmin, Roles.TownOfficer, Roles.VillageCadre, Roles.GridWorker));
+        services.AddSingleton(new NavEntry(22, "批量导入", "Imports", "imports", "upload", Roles.DistrictAdmin, Roles.TownOfficer, Roles.VillageCadre));
         return services;
     }
 
@@ -43,6 +47,7 @@ public static class PopulationModule
     {
         api.MapDeclarationApi();
         api.MapResidentApi();
+        Features.Import.ImportApi.MapImportApi(api);
         return app;
     }
 }

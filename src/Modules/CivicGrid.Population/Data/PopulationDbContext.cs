@@ -97,10 +97,49 @@ public sealed class Declaration : IRegionScoped
     public long? ResidentId { get; set; }
 }
 
+public enum ImportStatus
+{
+    Queued = 0,
+    Running = 1,
+    Succeeded = 2,
+
+    /// <summary>Rows had errors: nothing was imported; the error report says what to fix.</summary>
+    Rejected = 3,
+
+    /// <summary>The file could not be read, or the import broke off; nothing was imported.</summary>
+    Failed = 4,
+}
+
+/// <summary>A bulk import in the background. The uploaded file is kept until the job has run, then dropped.</summary>
+public sealed class ImportJob : IRegionScoped
+{
+    public long Id { get; set; }
+    public string Kind { get; set; } = "residents";
+    public string FileName { get; set; } = "";
+    public byte[]? Content { get; set; }
+    public string RegionPath { get; set; } = "";
+    public int RegionId { get; set; }
+    public string UserName { get; set; } = "";
+    public string? UserId { get; set; }
+    public string Role { get; set; } = "";
+    public string? ClientAddress { get; set; }
+    public ImportStatus Status { get; set; }
+    public int Rows { get; set; }
+    public int Inserted { get; set; }
+    public int Updated { get; set; }
+    public int Unchanged { get; set; }
+    public int ErrorCount { get; set; }
+    public byte[]? ErrorReport { get; set; }
+    public string? Message { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime? FinishedAt { get; set; }
+}
+
 public class PopulationDbContext(DbContextOptions options) : DbContext(options)
 {
     public DbSet<Resident> Residents => Set<Resident>();
     public DbSet<Declaration> Declarations => Set<Declaration>();
+    public DbSet<ImportJob> ImportJobs => Set<ImportJob>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -119,6 +158,19 @@ public class PopulationDbContext(DbContextOptions options) : DbContext(options)
             e.HasIndex(x => x.AddressId);
             e.HasIndex(x => new { x.RegionPath, x.Id });
             e.HasIndex(x => x.Name);
+        });
+        modelBuilder.Entity<ImportJob>(e =>
+        {
+            e.ToTable("import_jobs");
+            e.Property(x => x.Kind).HasMaxLength(32);
+            e.Property(x => x.FileName).HasMaxLength(256);
+            e.Property(x => x.RegionPath).HasMaxLength(128);
+            e.Property(x => x.UserName).HasMaxLength(128);
+            e.Property(x => x.Role).HasMaxLength(32);
+            e.Property(x => x.ClientAddress).HasMaxLength(64);
+            e.Property(x => x.Message).HasMaxLength(500);
+            e.HasIndex(x => new { x.RegionPath, x.Id });
+            e.HasIndex(x => x.Status);
         });
         modelBuilder.Entity<Declaration>(e =>
         {

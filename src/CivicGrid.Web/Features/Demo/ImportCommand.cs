@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using CivicGrid.Kernel.Audit;
+using CivicGrid.Kernel.Data;
+using CivicGrid.Kernel.PersonalData;
+using CivicGrid.Kernel.Regions;
+using CivicGrid.Places;
+using CivicGrid.Places.Data;
+using CivicGrid.Population;
+using CivicGrid.Population.Data;
+using CivicGrid.Population.Features.Import;
+using CivicGrid.Web.Features.Accounts;
+using Microsoft.EntityFrameworkCore;
+
+namespace CivicGrid.Web.Features.Demo;
+
+/// <summary>
+/// `dotnet run --project src/CivicGrid.Web -- import residents FILE [--region-id N]`: the same import as the web page,
+/// in the foreground with progress on the console. On errors nothing is written and FILE.errors.xlsx is saved beside it.
+/// </summary>
+public static class ImportCommand
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Length < 2 || args[0] != "residents")
+        {
+            await Console.Error.WriteLineAsync("用法 / usage: import residents <file.xlsx|file.csv> [--region-id N]");
+            return 2;
+        }
+        var file = args[1];
+        if (!File.Exists(file))
+        {
+            await Console.Error.WriteLineAsync($"文件不存在 / file not found: {file}");
+            return 2;
+        }
+        var builder = WebApplication.CreateBuilder(args.Where(a => a.StartsWith("--", StringComparison.Ordinal) && a.Contains('=')).ToArray());
+        var database = builder.AddPlatform();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddAccounts();
+        builder.Services.AddPlaces(database);
+        builder.Services.AddPopulation(database);
+        await using var app = builder.Build();
+        using var cts = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
+        await app.Services.MigrateAllAsync(cts.Token);
+
+        using var scope = app.Services.CreateScope();
+        var places = scope.ServiceProvider.GetRequiredService<PlacesDbContext>();
+        var i = Array.IndexOf(args, "--region-id");
+        var region = i > 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var regionId)
+            ? await places.Regions.AsNoTracking().FirstOrDefaultAsync(r => r.Id == regionId, cts.Token)
+            : await places.Regions.AsNoTracking().FirstOrDefaultAsync(r => r.Level == RegionLevel.District, cts.Token);
+        if (region is null)
+        {
+            await Console.Error.WriteLineAsync("区域不存在 / region not found");
+            return 2;
+        }
+        var clock = Stopwatch.StartNew();
+        List<string[]> sheet;
+        try
+        {
+            await using var stream = File.OpenRead(file);
+            sheet = TabularFile.Read(stream, file);
+        }
+        catch (InvalidDataException e)
+        {
+            await Console.Error.WriteLineAsync(e.Message);
+            return 1;
+        }
+        var total = Math.Max(1, sheet.Count - 1);
+        Console.WriteLine($"read {sheet.Count - 1:N0} rows in {clock.Elapsed.TotalSeconds:0.0} s");
+        var progress = new Progress<int>(n => Console.Write($"\r{Math.Min(100, n * 50 / total),3}%  {n:N0}"));
+        var summary = await ResidentImport.RunAsync(scope.ServiceProvider.GetRequiredService<PopulationDbContext>(), places,
+            scope.ServiceProvider.GetRequiredService<PersonalDataProtector>(), sheet, new RegionScope(region.Id, region.RegionPath, region.Level),
+            Actor.System with { UserName = "cli" }, DateTime.UtcNow, progress, cts.Token);
+        Console.WriteLine();
+        if (!summary.Succeeded)
+        {
+            var report = Path.ChangeExtension(file, ".errors.xlsx");
+            await File.WriteAllBytesAsync(report, ResidentImport.ErrorReport(summary.Errors), cts.Token);
+            Console.WriteLine($"{summary.Errors.Count:N0} 处错误，未导入任何数据 / errors: nothing was imported. Report: {report}");
+            return 1;
+        }
+        Console.WriteLine($"imported {summary.Rows:N0} rows: {summary.Inserted:N0} new, {summary.Updated:N0} updated, {summary.Unchanged:N0} unchanged in {clock.Elapsed.TotalSeconds:0.0} s");
+        return 0;
+    }
+}

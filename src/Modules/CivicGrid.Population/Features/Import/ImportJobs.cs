@@ -1,0 +1,186 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using CivicGrid.Kernel;
+using CivicGrid.Kernel.Accounts;
+using CivicGrid.Kernel.Audit;
+using CivicGrid.Kernel.PersonalData;
+using CivicGrid.Kernel.Regions;
+using CivicGrid.Kernel.Web;
+using CivicGrid.Places.Data;
+using CivicGrid.Population.Data;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace CivicGrid.Population.Features.Import;
+
+public sealed record ImportJobDto(long Id, string Kind, string FileName, ImportStatus Status, int Rows, int Processed, int Inserted, int Updated,
+    int Unchanged, int ErrorCount, string? Message, DateTime CreatedAt, DateTime? FinishedAt);
+
+/// <summary>
+/// Background imports: an upload becomes a queued job; one worker runs jobs in order (imports are write-heavy and SQLite has
+/// one writer), so the page can be closed and the job goes on. Progress lives in memory while a job runs.
+/// </summary>
+public sealed class Importer
+{
+    public const long MaxFileBytes = 200L * 1024 * 1024;
+
+    private readonly Channel<long> queue = Channel.CreateUnbounded<long>();
+    private readonly ConcurrentDictionary<long, int> progress = new();
+
+    public ChannelReader<long> Reader => queue.Reader;
+
+    public void Enqueue(long jobId) => queue.Writer.TryWrite(jobId);
+
+    public void Report(long jobId, int processed) => progress[jobId] = processed;
+
+    public int Processed(long jobId) => progress.GetValueOrDefault(jobId);
+
+    public void Forget(long jobId) => progress.TryRemove(jobId, out _);
+
+    public ImportJobDto ToDto(ImportJob j) => new(j.Id, j.Kind, j.FileName, j.Status, j.Rows,
+        j.Status == ImportStatus.Running ? Processed(j.Id) : j.Status == ImportStatus.Succeeded ? j.Rows * 2 : 0,
+        j.Inserted, j.Updated, j.Unchanged, j.ErrorCount, j.Message, j.CreatedAt, j.FinishedAt);
+
+    /// <summary>Stores the upload as a queued job in the caller's area.</summary>
+    public async Task<ImportJob> SubmitAsync(PopulationDbContext db, string kind, string fileName, byte[] content, RegionScope scope, Actor actor,
+        DateTime now, CancellationToken ct)
+    {
+        var job = new ImportJob
+        {
+            Kind = kind, FileName = Path.GetFileName(fileName), Content = content, RegionPath = scope.Path, RegionId = scope.RegionId,
+            UserName = actor.UserName, UserId = actor.UserId, Role = actor.Role, ClientAddress = actor.ClientAddress, Status = ImportStatus.Queued, CreatedAt = now,
+        };
+        db.ImportJobs.Add(job);
+        await db.SaveChangesAsync(ct);
+        Enqueue(job.Id);
+        return job;
+    }
+}
+
+/// <summary>Runs queued imports one at a time; jobs left queued or running by a restart are picked up again at start.</summary>
+public sealed class ImportWorker(IServiceScopeFactory scopes, Importer queue, TimeProvider time, ILogger<ImportWorker> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using (var scope = scopes.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<PopulationDbContext>();
+            try
+            {
+                foreach (var id in await db.ImportJobs.Where(j => j.Status == ImportStatus.Queued || j.Status == ImportStatus.Running)
+                    .OrderBy(j => j.Id).Select(j => j.Id).ToListAsync(stoppingToken))
+                {
+                    queue.Enqueue(id);
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The table may not exist yet while migrations run; new uploads still reach the queue.
+                logger.LogInformation(e, "Import queue not restored at start");
+            }
+        }
+        await foreach (var jobId in queue.Reader.ReadAllAsync(stoppingToken))
+        {
+            await RunAsync(jobId, stoppingToken);
+        }
+    }
+
+    public async Task RunAsync(long jobId, CancellationToken ct)
+    {
+        using var scope = scopes.CreateScope();
+        var sp = scope.ServiceProvider;
+        var db = sp.GetRequiredService<PopulationDbContext>();
+        var job = await db.ImportJobs.FirstOrDefaultAsync(j => j.Id == jobId, ct);
+        if (job is null || job.Content is null || job.Status is not (ImportStatus.Queued or ImportStatus.Running)) return;
+        job.Status = ImportStatus.Running;
+        await db.SaveChangesAsync(ct);
+        var actor = new Actor(job.UserId, job.UserName, job.Role, job.RegionPath, job.ClientAddress);
+        try
+        {
+            var sheet = TabularFile.Read(new MemoryStream(job.Content), job.FileName);
+            job.Rows = Math.Max(0, sheet.Count - 1);
+            var places = sp.GetRequiredService<PlacesDbContext>();
+            var region = await places.Regions.AsNoTracking().FirstAsync(r => r.Id == job.RegionId, ct);
+            var summary = await ResidentImport.RunAsync(db, places, sp.GetRequiredService<PersonalDataProtector>(), sheet,
+                new RegionScope(region.Id, region.RegionPath, region.Level), actor, time.GetUtcNow().UtcDateTime,
+                new Progress<int>(n => queue.Report(jobId, n)), ct);
+            db.ChangeTracker.Clear();
+            job = await db.ImportJobs.FirstAsync(j => j.Id == jobId, ct);
+            job.Rows = summary.Rows;
+            (job.Inserted, job.Updated, job.Unchanged, job.ErrorCount) = (summary.Inserted, summary.Updated, summary.Unchanged, summary.Errors.Count);
+            job.Status = summary.Succeeded ? ImportStatus.Succeeded : ImportStatus.Rejected;
+            job.ErrorReport = summary.Succeeded ? null : ResidentImport.ErrorReport(summary.Errors);
+            job.Message = summary.Succeeded ? null : Bilingual.Both($"{summary.Errors.Count} 处错误，未导入任何数据", $"{summary.Errors.Count} errors; nothing was imported");
+        }
+        catch (InvalidDataException e)
+        {
+            job.Status = ImportStatus.Failed;
+            job.Message = e.Message;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogError(e, "Import job {JobId} failed", jobId);
+            db.ChangeTracker.Clear();
+            job = await db.ImportJobs.FirstAsync(j => j.Id == jobId, ct);
+            job.Status = ImportStatus.Failed;
+            job.Message = Bilingual.Both("导入中断，未导入任何数据", "the import broke off; nothing was imported");
+        }
+        job.Content = null;
+        job.FinishedAt = time.GetUtcNow().UtcDateTime;
+        await db.SaveChangesAsync(ct);
+        queue.Forget(jobId);
+    }
+}
+
+/// <summary>The import endpoints: upload, follow, error report, template.</summary>
+public static class ImportApi
+{
+    public static RouteGroupBuilder MapImportApi(this RouteGroupBuilder api)
+    {
+        var imports = api.MapGroup("/imports").WithTags("Population")
+            .RequireAuthorization(p => p.RequireAssertion(c => Permissions.Has(c.User, Permissions.ImportRegister)));
+        // Cookie-authenticated uploads from scripts too; the SameSite=Strict cookie already stops cross-site posts.
+        imports.MapPost("/residents", Upload).DisableAntiforgery();
+        imports.MapGet("/{jobId:long}", Get);
+        imports.MapGet("/{jobId:long}/errors", Errors);
+        imports.MapGet("/templates/residents", () => TypedResults.File(ResidentImport.Template(),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "居住人员导入模板.xlsx"));
+        return api;
+    }
+
+    private static async Task<Results<Accepted<ImportJobDto>, ValidationProblem>> Upload(IFormFile? file, HttpContext http, PopulationDbContext db,
+        Importer queue, TimeProvider time, CancellationToken ct)
+    {
+        if (file is null || file.Length == 0) return Problems.Field("file", "请上传 .xlsx 或 .csv 文件", "upload an .xlsx or .csv file");
+        if (file.Length > Importer.MaxFileBytes) return Problems.Field("file", "文件超过 200 MB", "the file is larger than 200 MB");
+        if (!file.FileName.EndsWith(".xlsx", StringComparison.OrdinalIgnoreCase) && !file.FileName.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
+            return Problems.Field("file", "仅支持 .xlsx 或 .csv 文件", "only .xlsx and .csv files are accepted");
+        using var buffer = new MemoryStream();
+        await file.CopyToAsync(buffer, ct);
+        var job = await queue.SubmitAsync(db, "residents", file.FileName, buffer.ToArray(), http.User.RequiredScope(), Actor.From(http),
+            time.GetUtcNow().UtcDateTime, ct);
+        return TypedResults.Accepted($"/api/v1/imports/{job.Id}", queue.ToDto(job));
+    }
+
+    private static async Task<Results<Ok<ImportJobDto>, ProblemHttpResult>> Get(long jobId, HttpContext http, PopulationDbContext db, Importer queue, CancellationToken ct)
+    {
+        var job = await db.ImportJobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId, ct);
+        if (job is null || !http.User.RequiredScope().Contains(job.RegionPath))
+            return Problems.NotFound("导入任务不存在或不在您的辖区内", "Import not found or outside your area");
+        return TypedResults.Ok(queue.ToDto(job));
+    }
+
+    private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> Errors(long jobId, HttpContext http, PopulationDbContext db, CancellationToken ct)
+    {
+        var job = await db.ImportJobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId, ct);
+        if (job is null || !http.User.RequiredScope().Contains(job.RegionPath) || job.ErrorReport is null)
+            return Problems.NotFound("没有该导入的错误报告", "No error report for this import");
+        return TypedResults.File(job.ErrorReport, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", $"错误报告-{job.Id}.xlsx");
+    }
+}

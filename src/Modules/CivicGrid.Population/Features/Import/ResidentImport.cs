@@ -1,0 +1,211 @@
+using System.Data.Common;
+using System.Globalization;
+using CivicGrid.Kernel.Audit;
+using CivicGrid.Kernel.Data;
+using CivicGrid.Kernel.PersonalData;
+using CivicGrid.Kernel.Regions;
+using CivicGrid.Places.Data;
+using CivicGrid.Population.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace CivicGrid.Population.Features.Import;
+
+public sealed record ImportError(int Row, string Column, string Value, string Reason);
+
+public sealed record ImportSummary(int Rows, int Inserted, int Updated, int Unchanged, IReadOnlyList<ImportError> Errors)
+{
+    public bool Succeeded => Errors.Count == 0;
+}
+
+/// <summary>
+/// Imports residents from a sheet (Chinese headers, see <see cref="Headers"/>). Every row is validated first; any error
+/// means nothing is written and the errors come back for the error report. Otherwise everything is written in one
+/// transaction. Re-importing the same file changes nothing: a person already living at the address with the same data is
+/// "unchanged"; changed data updates the row; a person living elsewhere moves (the old residence is closed).
+/// </summary>
+public static class ResidentImport
+{
+    public const int MaxErrors = 100_000;
+
+    /// <summary>Columns of the template: (Chinese header, English alias, required).</summary>
+    public static readonly (string Zh, string En, bool Required)[] Headers =
+    [
+        ("姓名", "name", true), ("身份证号", "idNumber", true), ("手机号", "phone", false), ("门牌码", "doorplate", true),
+        ("类别", "kind", false), ("入住日期", "moveInDate", false),
+    ];
+
+    private sealed record Row(int Line, string Name, string IdNumber, string? Phone, long AddressId, string RegionPath, ResidenceKind Kind, DateOnly? Since);
+
+    private sealed record Existing(long Id, long AddressId, string Name, string? PhoneIndex, ResidenceKind Kind);
+
+    public static async Task<ImportSummary> RunAsync(PopulationDbContext db, PlacesDbContext places, PersonalDataProtector protector,
+        IReadOnlyList<string[]> sheet, RegionScope scope, Actor actor, DateTime now, IProgress<int>? progress, CancellationToken ct)
+    {
+        var errors = new List<ImportError>();
+        if (sheet.Count == 0) return new ImportSummary(0, 0, 0, 0, [new ImportError(1, "", "", "文件为空 / the file is empty")]);
+        var columns = MapHeaders(sheet[0], errors);
+        if (errors.Count > 0) return new ImportSummary(sheet.Count - 1, 0, 0, 0, errors);
+
+        // Doorplates of the importer's area, by token: one query, then dictionary look-ups per row.
+        var addresses = await places.Addresses.AsNoTracking().InScope(scope)
+            .Select(a => new { a.DoorplateToken, a.Id, a.RegionPath }).ToDictionaryAsync(a => a.DoorplateToken, a => (a.Id, a.RegionPath), ct);
+        var today = DateOnly.FromDateTime(now.AddHours(8));
+        var rows = new List<Row>(sheet.Count - 1);
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 1; i < sheet.Count && errors.Count < MaxErrors; i++)
+        {
+            var line = i + 1;
+            string Cell(string zh) => columns.TryGetValue(zh, out var c) && c < sheet[i].Length ? sheet[i][c].Trim() : "";
+            var ok = true;
+            void Fail(string column, string value, string reason) { errors.Add(new ImportError(line, column, value, reason)); ok = false; }
+
+            var name = Cell("姓名");
+            if (name.Length is 0 or > 32) Fail("姓名", name, "姓名必填，最多 32 字 / name is required, at most 32 characters");
+            var rawId = Cell("身份证号");
+            if (!CitizenId.TryNormalize(rawId, out var id, out var idError, today)) Fail("身份证号", Mask.IdNumber(rawId), idError!);
+            else if (seen.TryGetValue(id, out var first)) Fail("身份证号", Mask.IdNumber(id), $"与第 {first} 行重复 / repeats row {first}");
+            else seen[id] = line;
+            var rawPhone = Cell("手机号");
+            string? phone = null;
+            if (rawPhone.Length > 0)
+            {
+                if (MobileNumber.TryNormalize(rawPhone, out var p, out var phoneError)) phone = p;
+                else Fail("手机号", Mask.Phone(rawPhone), phoneError!);
+            }
+            var token = Cell("门牌码");
+            if (!addresses.TryGetValue(token, out var address))
+                Fail("门牌码", token, "门牌码不存在或不在您的辖区内 / unknown doorplate or outside your area");
+            var kindText = Cell("类别");
+            var kind = kindText switch
+            {
+                "" or "户籍" or "household" => ResidenceKind.Household,
+                "流动" or "floating" => ResidenceKind.Floating,
+                _ => (ResidenceKind)(-1),
+            };
+            if ((int)kind < 0) Fail("类别", kindText, "类别须为“户籍”或“流动” / kind must be 户籍 or 流动");
+            DateOnly? since = null;
+            var dateText = Cell("入住日期");
+            if (dateText.Length > 0)
+            {
+                if (DateOnly.TryParseExact(dateText, ["yyyy-MM-dd", "yyyy/M/d", "yyyy-M-d", "yyyyMMdd"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var d)
+                    && d <= today && d.Year >= 1900)
+                    since = d;
+                else Fail("入住日期", dateText, "日期须为 yyyy-MM-dd，且不晚于今天 / date must be yyyy-MM-dd and not in the future");
+            }
+            if (ok) rows.Add(new Row(line, name, id, phone, address.Id, address.RegionPath, kind, since));
+            if (i % 10_000 == 0) progress?.Report(i);
+        }
+        if (errors.Count > 0) return new ImportSummary(sheet.Count - 1, 0, 0, 0, errors);
+
+        var (inserted, updated, unchanged) = await WriteAsync(db, protector, rows, actor, now, progress, ct);
+        return new ImportSummary(rows.Count, inserted, updated, unchanged, errors);
+    }
+
+    private static Dictionary<string, int> MapHeaders(string[] header, List<ImportError> errors)
+    {
+        var map = new Dictionary<string, int>();
+        for (var c = 0; c < header.Length; c++)
+        {
+            var h = header[c].Trim().TrimStart('\uFEFF');
+            var known = Headers.FirstOrDefault(x => x.Zh == h || string.Equals(x.En, h, StringComparison.OrdinalIgnoreCase));
+            if (known.Zh is not null) map.TryAdd(known.Zh, c);
+        }
+        foreach (var (zh, en, required) in Headers.Where(h => h.Required && !map.ContainsKey(h.Zh)))
+        {
+            errors.Add(new ImportError(1, zh, "", $"缺少必需的列“{zh}” / the required column '{en}' is missing"));
+        }
+        return map;
+    }
+
+    private static async Task<(int Inserted, int Updated, int Unchanged)> WriteAsync(PopulationDbContext db, PersonalDataProtector protector,
+        List<Row> rows, Actor actor, DateTime now, IProgress<int>? progress, CancellationToken ct)
+    {
+        var connection = db.Database.GetDbConnection();
+        await db.Database.OpenConnectionAsync(ct);
+        try
+        {
+            await using var tx = await connection.BeginTransactionAsync(ct);
+            // EF's own queries and the audit line below run in the same transaction as the raw inserts.
+            await db.Database.UseTransactionAsync(tx, ct);
+            await using var nextId = connection.CreateCommand();
+            nextId.Transaction = tx;
+            nextId.CommandText = "SELECT COALESCE(MAX(\"Id\"), 0) FROM \"residents\"";
+            var id = Convert.ToInt64(await nextId.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture);
+            using var insert = new BulkInsert(connection, tx, "residents", "Id", "Name", "IdNumber", "IdIndex", "IdMasked", "Phone", "PhoneIndex",
+                "PhoneMasked", "Male", "BirthDate", "AddressId", "RegionPath", "Kind", "Synthetic", "Declared", "Verified", "Since");
+            await using var update = Command(connection, tx,
+                "UPDATE \"residents\" SET \"Name\" = @p0, \"Phone\" = @p1, \"PhoneIndex\" = @p2, \"PhoneMasked\" = @p3, \"Kind\" = @p4 WHERE \"Id\" = @p5", 6);
+            await using var close = Command(connection, tx, "UPDATE \"residents\" SET \"Until\" = @p0 WHERE \"Id\" = @p1", 2);
+            var (inserted, updated, unchanged) = (0, 0, 0);
+            foreach (var chunk in rows.Chunk(1000))
+            {
+                var indexes = chunk.Select(r => protector.BlindIndex("id", r.IdNumber)).ToArray();
+                var existing = (await db.Residents.AsNoTracking().Where(r => indexes.Contains(r.IdIndex) && r.Until == null)
+                        .Select(r => new { r.IdIndex, Row = new Existing(r.Id, r.AddressId, r.Name, r.PhoneIndex, r.Kind) }).ToListAsync(ct))
+                    .ToLookup(r => r.IdIndex, r => r.Row);
+                for (var i = 0; i < chunk.Length; i++)
+                {
+                    var row = chunk[i];
+                    var phoneIndex = row.Phone is null ? null : protector.BlindIndex("phone", row.Phone);
+                    var open = existing[indexes[i]].ToList();
+                    var here = open.FirstOrDefault(e => e.AddressId == row.AddressId);
+                    if (here is not null)
+                    {
+                        if (here.Name == row.Name && here.PhoneIndex == phoneIndex && here.Kind == row.Kind) { unchanged++; continue; }
+                        await Execute(update, ct, row.Name, row.Phone is null ? null : protector.Encrypt(row.Phone), phoneIndex,
+                            row.Phone is null ? null : Mask.Phone(row.Phone), (int)row.Kind, here.Id);
+                        updated++;
+                        continue;
+                    }
+                    // Living elsewhere: that residence ends where this one starts.
+                    var end = (row.Since ?? DateOnly.FromDateTime(now)).AddDays(-1);
+                    foreach (var elsewhere in open) await Execute(close, ct, end, elsewhere.Id);
+                    await insert.AddAsync(ct, ++id, row.Name, protector.Encrypt(row.IdNumber), indexes[i], Mask.IdNumber(row.IdNumber),
+                        row.Phone is null ? null : protector.Encrypt(row.Phone), phoneIndex, row.Phone is null ? null : Mask.Phone(row.Phone),
+                        (row.IdNumber[16] - '0') % 2 == 1, CitizenId.BirthDate(row.IdNumber), row.AddressId, row.RegionPath, (int)row.Kind,
+                        false, false, false, row.Since);
+                    inserted++;
+                }
+                progress?.Report(rows.Count + inserted + updated + unchanged);
+            }
+            db.Audit(actor, now, "population.import.residents", "residents", $"rows={rows.Count} inserted={inserted} updated={updated} unchanged={unchanged}");
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+            await db.Database.UseTransactionAsync(null, ct);
+            await BulkInsert.AdvanceIdentityAsync(connection, "residents", ct);
+            return (inserted, updated, unchanged);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    private static DbCommand Command(DbConnection connection, DbTransaction tx, string sql, int parameters)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = sql;
+        for (var i = 0; i < parameters; i++)
+        {
+            var p = command.CreateParameter();
+            p.ParameterName = $"@p{i}";
+            command.Parameters.Add(p);
+        }
+        return command;
+    }
+
+    private static async Task Execute(DbCommand command, CancellationToken ct, params object?[] values)
+    {
+        for (var i = 0; i < values.Length; i++) command.Parameters[i].Value = values[i] ?? DBNull.Value;
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>The error report the user downloads, fixes from and re-imports: row, column, value (masked), reason.</summary>
+    public static byte[] ErrorReport(IEnumerable<ImportError> errors) =>
+        TabularFile.WriteXlsx("错误报告", ["行号", "列", "值", "原因"], errors.Select(e => (IReadOnlyList<object?>)[e.Row, e.Column, e.Value, e.Reason]));
+
+    public static byte[] Template() =>
+        TabularFile.WriteXlsx("居住人员", Headers.Select(h => h.Zh).ToList(),
+            [["张三", "11010519491231002X", "13812345678", "（扫描门牌得到的门牌码）", "户籍", "2024-03-01"]]);
+}
