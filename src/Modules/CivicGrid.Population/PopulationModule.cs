@@ -34,6 +34,17 @@ public static class PopulationModule
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = 30, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
         });
         services.AddSingleton(new DoorplateAction(10, "居住申报", "Declare residence", token => $"/d/{token}/declare"));
+        services.AddSingleton(new DoorplateAction(20, "房东登记出租房", "Landlords: register this rental", token => $"/landlord/login?token={token}"));
+        services.AddSingleton<Features.Outbox.OutboxSignal>();
+        services.AddSingleton<Features.Outbox.OutboxDispatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<Features.Outbox.OutboxDispatcher>());
+        services.AddHttpClient("outbox");
+        // Landlords have their own cookie; staff policies never accept it and the landlord policy accepts nothing else.
+        services.AddAuthentication().AddCookie(Features.Landlords.Landlords.Scheme, o => Features.Landlords.Landlords.Configure(o));
+        services.AddAuthorizationBuilder().AddPolicy(Features.Landlords.Landlords.Policy, p => p
+            .AddAuthenticationSchemes(Features.Landlords.Landlords.Scheme)
+            .RequireAuthenticatedUser()
+            .RequireClaim(Features.Landlords.Landlords.LandlordIdClaim));
         services.AddSingleton(new AddressPanel(10, typeof(Pages.AddressResidents)));
         services.AddSingleton(new NavEntry(20, "人口查询", "Residents", "residents", "people",
             Roles.DistrictAdmin, Roles.TownOfficer, Roles.VillageCadre, Roles.GridWorker, Roles.PoliceOfficer));
@@ -48,6 +59,11 @@ public static class PopulationModule
         api.MapDeclarationApi();
         api.MapResidentApi();
         Features.Import.ImportApi.MapImportApi(api);
+        app.MapPost("/landlord/logout", async (HttpContext http) =>
+        {
+            await Microsoft.AspNetCore.Authentication.AuthenticationHttpContextExtensions.SignOutAsync(http, Features.Landlords.Landlords.Scheme);
+            return Results.LocalRedirect("/landlord/login");
+        }).RequireAuthorization(Features.Landlords.Landlords.Policy).ExcludeFromDescription();
         return app;
     }
 }

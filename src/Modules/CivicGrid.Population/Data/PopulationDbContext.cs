@@ -135,11 +135,80 @@ public sealed class ImportJob : IRegionScoped
     public DateTime? FinishedAt { get; set; }
 }
 
+public enum LandlordKind
+{
+    Individual = 0,
+    Enterprise = 1,
+}
+
+/// <summary>
+/// A landlord (房东): a person, found by the blind index of their ID number, or an enterprise, by its unified social credit
+/// code (public business data, kept in clear). The mobile number is the sign-in: a one-time code goes to it.
+/// </summary>
+public sealed class Landlord
+{
+    public long Id { get; set; }
+    public LandlordKind Kind { get; set; }
+    public string Name { get; set; } = "";
+    public byte[]? IdNumber { get; set; }
+    public string? IdIndex { get; set; }
+    public string? IdMasked { get; set; }
+    public string? CreditCode { get; set; }
+    public byte[] Phone { get; set; } = [];
+    public string PhoneIndex { get; set; } = "";
+    public string PhoneMasked { get; set; } = "";
+    public DateTime RegisteredAt { get; set; }
+}
+
+/// <summary>A rental property (出租房) of a landlord at a doorplate address; staff see it through the address's region.</summary>
+public sealed class RentalProperty : IRegionScoped
+{
+    public long Id { get; set; }
+    public long LandlordId { get; set; }
+    public long AddressId { get; set; }
+    public string RegionPath { get; set; } = "";
+    public int Rooms { get; set; }
+    public DateTime RegisteredAt { get; set; }
+}
+
+/// <summary>A one-time sign-in code sent to a landlord's phone; only its hash is stored.</summary>
+public sealed class OneTimeCode
+{
+    public long Id { get; set; }
+    public string PhoneIndex { get; set; } = "";
+    public string CodeHash { get; set; } = "";
+    public DateTime ExpiresAt { get; set; }
+    public int Attempts { get; set; }
+    public bool Used { get; set; }
+}
+
+/// <summary>
+/// A notification waiting to go out (reminders, confirmations, sign-in codes). Senders are configuration: the default one
+/// records the message in the platform; SMS or DingTalk senders deliver it. The recipient's number is encrypted.
+/// </summary>
+public sealed class OutboxMessage
+{
+    public long Id { get; set; }
+    public string Channel { get; set; } = "sms";
+    public byte[] Recipient { get; set; } = [];
+    public string RecipientMasked { get; set; } = "";
+    public string Body { get; set; } = "";
+    public DateTime CreatedAt { get; set; }
+    public DateTime? SentAt { get; set; }
+    public string? SentBy { get; set; }
+    public int Attempts { get; set; }
+    public string? LastError { get; set; }
+}
+
 public class PopulationDbContext(DbContextOptions options) : DbContext(options)
 {
     public DbSet<Resident> Residents => Set<Resident>();
     public DbSet<Declaration> Declarations => Set<Declaration>();
     public DbSet<ImportJob> ImportJobs => Set<ImportJob>();
+    public DbSet<Landlord> Landlords => Set<Landlord>();
+    public DbSet<RentalProperty> RentalProperties => Set<RentalProperty>();
+    public DbSet<OneTimeCode> OneTimeCodes => Set<OneTimeCode>();
+    public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -158,6 +227,44 @@ public class PopulationDbContext(DbContextOptions options) : DbContext(options)
             e.HasIndex(x => x.AddressId);
             e.HasIndex(x => new { x.RegionPath, x.Id });
             e.HasIndex(x => x.Name);
+        });
+        modelBuilder.Entity<Landlord>(e =>
+        {
+            e.ToTable("landlords");
+            e.Property(x => x.Name).HasMaxLength(64);
+            e.Property(x => x.IdIndex).HasMaxLength(32);
+            e.Property(x => x.IdMasked).HasMaxLength(18);
+            e.Property(x => x.CreditCode).HasMaxLength(18);
+            e.Property(x => x.PhoneIndex).HasMaxLength(32);
+            e.Property(x => x.PhoneMasked).HasMaxLength(16);
+            e.HasIndex(x => x.PhoneIndex).IsUnique();
+            e.HasIndex(x => x.IdIndex);
+            e.HasIndex(x => x.CreditCode);
+        });
+        modelBuilder.Entity<RentalProperty>(e =>
+        {
+            e.ToTable("rental_properties");
+            e.Property(x => x.RegionPath).HasMaxLength(128);
+            e.HasIndex(x => new { x.LandlordId, x.AddressId }).IsUnique();
+            e.HasIndex(x => x.AddressId);
+            e.HasIndex(x => new { x.RegionPath, x.Id });
+        });
+        modelBuilder.Entity<OneTimeCode>(e =>
+        {
+            e.ToTable("one_time_codes");
+            e.Property(x => x.PhoneIndex).HasMaxLength(32);
+            e.Property(x => x.CodeHash).HasMaxLength(64);
+            e.HasIndex(x => new { x.PhoneIndex, x.ExpiresAt });
+        });
+        modelBuilder.Entity<OutboxMessage>(e =>
+        {
+            e.ToTable("outbox");
+            e.Property(x => x.Channel).HasMaxLength(16);
+            e.Property(x => x.RecipientMasked).HasMaxLength(16);
+            e.Property(x => x.Body).HasMaxLength(500);
+            e.Property(x => x.SentBy).HasMaxLength(32);
+            e.Property(x => x.LastError).HasMaxLength(500);
+            e.HasIndex(x => new { x.SentAt, x.Id });
         });
         modelBuilder.Entity<ImportJob>(e =>
         {

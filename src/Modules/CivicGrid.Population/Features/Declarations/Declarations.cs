@@ -135,6 +135,13 @@ public static class Declarations
     {
         var d = await db.Declarations.FirstOrDefaultAsync(x => x.Id == declarationId, ct);
         if (d is null || !scope.Contains(d.RegionPath)) return DecisionOutcome.NotFound;
+        return await ConfirmAsync(db, protector, d, actor, now, ct);
+    }
+
+    /// <summary>Confirms a declaration the caller was already found entitled to (staff by region, landlord by property).</summary>
+    public static async Task<DecisionOutcome> ConfirmAsync(PopulationDbContext db, PersonalDataProtector protector, Declaration d, Actor actor,
+        DateTime now, CancellationToken ct)
+    {
         if (d.Status != DeclarationStatus.Pending) return DecisionOutcome.AlreadyDecided;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var open = await db.Residents.Where(r => r.IdIndex == d.IdIndex && r.Until == null).ToListAsync(ct);
@@ -175,10 +182,15 @@ public static class Declarations
     public static async Task<DecisionOutcome> RejectAsync(PopulationDbContext db, long declarationId, string? reason, RegionScope scope, Actor actor,
         DateTime now, CancellationToken ct)
     {
-        reason = reason?.Trim();
-        if (string.IsNullOrEmpty(reason) || reason.Length > 200) return DecisionOutcome.ReasonMissing;
         var d = await db.Declarations.FirstOrDefaultAsync(x => x.Id == declarationId, ct);
         if (d is null || !scope.Contains(d.RegionPath)) return DecisionOutcome.NotFound;
+        return await RejectAsync(db, d, reason, actor, now, ct);
+    }
+
+    public static async Task<DecisionOutcome> RejectAsync(PopulationDbContext db, Declaration d, string? reason, Actor actor, DateTime now, CancellationToken ct)
+    {
+        reason = reason?.Trim();
+        if (string.IsNullOrEmpty(reason) || reason.Length > 200) return DecisionOutcome.ReasonMissing;
         if (d.Status != DeclarationStatus.Pending) return DecisionOutcome.AlreadyDecided;
         d.Status = DeclarationStatus.Rejected;
         d.RejectReason = reason;

@@ -1,0 +1,169 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using CivicGrid.Kernel;
+using CivicGrid.Kernel.Audit;
+using CivicGrid.Kernel.PersonalData;
+using CivicGrid.Kernel.Web;
+using CivicGrid.Places.Data;
+using CivicGrid.Population.Data;
+using CivicGrid.Population.Features.Outbox;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Http;
+using Microsoft.EntityFrameworkCore;
+
+namespace CivicGrid.Population.Features.Landlords;
+
+/// <summary>
+/// Landlords sign in with their mobile number and a one-time code (sent through the outbox), register themselves on first
+/// sign-in, register rental properties by doorplate, and confirm the residence declarations made at their properties.
+/// Their cookie is separate from staff accounts ("landlord" scheme): a landlord never sees staff pages.
+/// </summary>
+public static class Landlords
+{
+    public const string Scheme = "landlord";
+    public const string Policy = "landlord";
+    public const string LandlordIdClaim = "cg:landlord_id";
+    public static readonly TimeSpan CodeLifetime = TimeSpan.FromMinutes(10);
+    public const int MaxCodeAttempts = 5;
+
+    public static long? LandlordId(ClaimsPrincipal user) =>
+        long.TryParse(user.FindFirstValue(LandlordIdClaim), out var id) ? id : null;
+
+    /// <summary>Sends a 6-digit code to the phone (through the outbox). The code itself is stored only as a hash.</summary>
+    public static async Task<FieldErrors> SendCodeAsync(PopulationDbContext db, PersonalDataProtector protector, OutboxSignal outbox, string? phoneInput,
+        DateTime now, CancellationToken ct)
+    {
+        var errors = new FieldErrors();
+        if (!MobileNumber.TryNormalize(phoneInput, out var phone, out var error))
+        {
+            errors.Add("phone", error!);
+            return errors;
+        }
+        var index = protector.BlindIndex("phone", phone);
+        var code = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("000000", System.Globalization.CultureInfo.InvariantCulture);
+        db.OneTimeCodes.Add(new OneTimeCode { PhoneIndex = index, CodeHash = Hash(index, code), ExpiresAt = now + CodeLifetime });
+        OutboxSignal.Enqueue(db, protector, phone, $"【萧山基层智治】您的房东登录验证码为 {code}，{CodeLifetime.TotalMinutes:0} 分钟内有效，请勿告诉他人。", now);
+        await db.SaveChangesAsync(ct);
+        outbox.Notify();
+        return errors;
+    }
+
+    public sealed class Registration
+    {
+        public string? Phone { get; set; }
+        public string? Code { get; set; }
+        public LandlordKind Kind { get; set; }
+        public string? Name { get; set; }
+        public string? IdNumber { get; set; }
+        public string? CreditCode { get; set; }
+    }
+
+    /// <summary>
+    /// Checks the code and returns the landlord, registering them first when the phone is new (then name and ID number or
+    /// credit code are required). Null with errors otherwise; a code allows 5 attempts and 10 minutes.
+    /// </summary>
+    public static async Task<(Landlord? Landlord, FieldErrors Errors, bool NeedsRegistration)> VerifyAsync(PopulationDbContext db,
+        PersonalDataProtector protector, Registration form, string? clientAddress, DateTime now, CancellationToken ct)
+    {
+        var errors = new FieldErrors();
+        if (!MobileNumber.TryNormalize(form.Phone, out var phone, out var phoneError))
+        {
+            errors.Add("phone", phoneError!);
+            return (null, errors, false);
+        }
+        var index = protector.BlindIndex("phone", phone);
+        var code = await db.OneTimeCodes.Where(c => c.PhoneIndex == index && !c.Used && c.ExpiresAt > now).OrderByDescending(c => c.Id).FirstOrDefaultAsync(ct);
+        if (code is null || code.Attempts >= MaxCodeAttempts)
+        {
+            errors.Add("code", "验证码已失效，请重新获取", "the code has expired: ask for a new one");
+            return (null, errors, false);
+        }
+        if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(code.CodeHash), Encoding.ASCII.GetBytes(Hash(index, form.Code?.Trim() ?? ""))))
+        {
+            code.Attempts++;
+            await db.SaveChangesAsync(ct);
+            errors.Add("code", "验证码错误", "wrong code");
+            return (null, errors, false);
+        }
+        var landlord = await db.Landlords.FirstOrDefaultAsync(l => l.PhoneIndex == index, ct);
+        if (landlord is null)
+        {
+            var name = form.Name?.Trim();
+            if (string.IsNullOrEmpty(name) || name.Length > 64) errors.Add("name", "姓名或企业名称必填", "name is required");
+            string? id = null, credit = null;
+            if (form.Kind == LandlordKind.Individual && !CitizenId.TryNormalize(form.IdNumber, out id, out var idError))
+                errors.Add("idNumber", idError!);
+            if (form.Kind == LandlordKind.Enterprise && !CreditCode.TryNormalize(form.CreditCode, out credit, out var creditError))
+                errors.Add("creditCode", creditError!);
+            // The code stays valid while the registration form is completed.
+            if (errors.Any) return (null, errors, true);
+            landlord = new Landlord
+            {
+                Kind = form.Kind, Name = name!, Phone = protector.Encrypt(phone), PhoneIndex = index, PhoneMasked = Mask.Phone(phone), RegisteredAt = now,
+                IdNumber = id is null ? null : protector.Encrypt(id), IdIndex = id is null ? null : protector.BlindIndex("id", id),
+                IdMasked = id is null ? null : Mask.IdNumber(id), CreditCode = credit,
+            };
+            db.Landlords.Add(landlord);
+        }
+        code.Used = true;
+        await db.SaveChangesAsync(ct);
+        db.Audit(LandlordActor(landlord, clientAddress), now, "population.landlord.sign_in", $"landlord:{landlord.Id}");
+        await db.SaveChangesAsync(ct);
+        return (landlord, errors, false);
+    }
+
+    public static Actor LandlordActor(Landlord l, string? clientAddress) => new(null, $"landlord:{l.Id}", "landlord", "", clientAddress);
+
+    public static async Task SignInAsync(HttpContext http, Landlord landlord)
+    {
+        var identity = new ClaimsIdentity([new Claim(LandlordIdClaim, landlord.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            new Claim(ClaimTypes.Name, landlord.PhoneMasked)], Scheme);
+        await http.SignInAsync(Scheme, new ClaimsPrincipal(identity));
+    }
+
+    private static string Hash(string phoneIndex, string code) =>
+        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(phoneIndex + ":" + code)));
+
+    /// <summary>Registers a rental property at the doorplate's address; the same address twice is one property.</summary>
+    public static async Task<(RentalProperty? Property, FieldErrors Errors)> AddPropertyAsync(PopulationDbContext db, PlacesDbContext places, long landlordId,
+        string? token, int rooms, string? clientAddress, DateTime now, CancellationToken ct)
+    {
+        var errors = new FieldErrors();
+        token = token?.Trim();
+        var address = token is null ? null : await places.Addresses.AsNoTracking().FirstOrDefaultAsync(a => a.DoorplateToken == token, ct);
+        if (address is null) errors.Add("token", "门牌码无效，请扫描出租房门上的二维码", "unknown doorplate: scan the QR code on the rental's door");
+        if (rooms is < 1 or > 500) errors.Add("rooms", "出租间数须在 1 到 500 之间", "rooms must be between 1 and 500");
+        if (errors.Any) return (null, errors);
+        var existing = await db.RentalProperties.FirstOrDefaultAsync(p => p.LandlordId == landlordId && p.AddressId == address!.Id, ct);
+        if (existing is not null)
+        {
+            existing.Rooms = rooms;
+            await db.SaveChangesAsync(ct);
+            return (existing, errors);
+        }
+        var property = new RentalProperty { LandlordId = landlordId, AddressId = address!.Id, RegionPath = address.RegionPath, Rooms = rooms, RegisteredAt = now };
+        db.RentalProperties.Add(property);
+        db.Audit(new Actor(null, $"landlord:{landlordId}", "landlord", "", clientAddress), now, "population.property.register", $"address:{address.Id}");
+        await db.SaveChangesAsync(ct);
+        return (property, errors);
+    }
+
+    /// <summary>Pending declarations at the landlord's properties.</summary>
+    public static IQueryable<Declaration> PendingAtProperties(PopulationDbContext db, long landlordId) =>
+        db.Declarations.Where(d => d.Status == DeclarationStatus.Pending
+            && db.RentalProperties.Any(p => p.LandlordId == landlordId && p.AddressId == d.AddressId));
+
+    public static CookieAuthenticationOptions Configure(CookieAuthenticationOptions o)
+    {
+        o.Cookie.Name = "civicgrid-landlord";
+        o.Cookie.SameSite = SameSiteMode.Strict;
+        o.Cookie.HttpOnly = true;
+        o.ExpireTimeSpan = TimeSpan.FromMinutes(30);
+        o.SlidingExpiration = true;
+        o.LoginPath = "/landlord/login";
+        o.AccessDeniedPath = "/landlord/login";
+        return o;
+    }
+}
