@@ -15,7 +15,7 @@ log() { printf '[test.sh] %s\n' "$*" >&2; }
 pg_bin=/usr/lib/postgresql/15/bin
 need=()
 command -v chromium >/dev/null || need+=(chromium)
-fc-list 2>/dev/null | grep -qi 'wqy' || need+=(fonts-wqy-microhei)
+dpkg -s fonts-wqy-microhei >/dev/null 2>&1 || need+=(fonts-wqy-microhei)
 [ -x "$pg_bin/initdb" ] || need+=(postgresql-15)
 [ -e /usr/share/postgresql/15/extension/postgis.control ] || need+=(postgresql-15-postgis-3)
 command -v nats-server >/dev/null || [ -x /usr/sbin/nats-server ] || need+=(nats-server)
@@ -92,7 +92,7 @@ for project in tests/*/; do
   run_tests "$project" sqlite
 done
 # The data tests again on PostgreSQL + PostGIS.
-for name in CivicGrid.Places.Tests CivicGrid.Population.Tests CivicGrid.Web.Tests; do
+for name in CivicGrid.Places.Tests CivicGrid.Population.Tests CivicGrid.AntiFraud.Tests CivicGrid.Web.Tests; do
   [ -d "tests/$name" ] && run_tests "tests/$name" postgres CIVICGRID_TEST_PG="$CIVICGRID_PG"
 done
 
