@@ -16,6 +16,10 @@ if (args.Length > 0 && args[0] == "import")
 {
     return await ImportCommand.RunAsync(args[1..]);
 }
+if (args.Length > 0 && args[0] == "simulate")
+{
+    return await CivicGrid.AntiFraud.Features.Simulate.SimulateCommand.RunAsync(args[1..]);
+}
 
 var builder = WebApplication.CreateBuilder(args);
 var database = builder.AddPlatform();

@@ -17,6 +17,15 @@ public sealed class AntiFraudSuite : BenchSuite
     public override async Task RunAsync(string[] args)
     {
         var quick = Quick(args);
+        if (args.Contains("--e2e-only"))
+        {
+            // Just the platform figure (the engine figures above need no host): `antifraud --quick --e2e-only`.
+            foreach (var (figure, value, unit) in await EndToEndBench.RunAsync(quick))
+            {
+                Result(figure, value, unit);
+            }
+            return;
+        }
         var (pack, lists) = AntiFraudPack.Load();
         BenchLists.Lists = lists;
 
@@ -27,6 +36,10 @@ public sealed class AntiFraudSuite : BenchSuite
         Pack(run, pack);
         Accuracy(run, pack);
         IdleSubjects(pack, quick ? 200_000 : 1_000_000);
+        foreach (var (figure, value, unit) in await EndToEndBench.RunAsync(quick))
+        {
+            Result(figure, value, unit);
+        }
     }
 
     private async Task StatelessAsync(SimulationRun run, Watchlists lists, bool quick)

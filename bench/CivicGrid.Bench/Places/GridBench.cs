@@ -10,14 +10,14 @@ namespace CivicGrid.Bench.Places;
 
 /// <summary>
 /// Point → grid lookups per second on one thread, with a <see cref="GridIndex"/> built from the seeded grids as
-/// <see cref="GridLookup"/> builds it, and a brute-force check of its answers on a sample.
+/// <see cref="GridLookup"/> builds it, and a brute-force check of its answers on a sample. The proposed
+/// <see cref="BucketGridIndex"/> is checked and measured beside it in the same process.
 /// </summary>
 internal static class GridBench
 {
     private const int PointCount = 1 << 20; // power of two: the loop wraps with a mask
-    private static readonly TimeSpan Measure = TimeSpan.FromSeconds(2);
 
-    public static async Task RunAsync(IServiceProvider services, List<(string, double, string)> results)
+    public static async Task RunAsync(IServiceProvider services, bool quick, List<(string, double, string)> results)
     {
         List<GridShape> grids;
         Envelope district;
@@ -43,6 +43,9 @@ internal static class GridBench
         var build = Stopwatch.StartNew();
         var index = new GridIndex(grids);
         PlacesSuite.Log($"GridIndex over {index.Count:N0} grids built in {build.Elapsed.TotalMilliseconds:0} ms; district box {district}");
+        build.Restart();
+        var bucketIndex = new BucketGridIndex(grids);
+        PlacesSuite.Log($"BucketGridIndex (proposed replacement) over {bucketIndex.Count:N0} grids built in {build.Elapsed.TotalMilliseconds:0} ms");
 
         // Uniform random points inside the district's bounding box (fixed seed).
         var random = new Random(20240601);
@@ -54,23 +57,72 @@ internal static class GridBench
             lats[i] = district.MinY + random.NextDouble() * district.Height;
         }
 
-        Check(index, grids, district, lons, lats, addresses, random);
+        Check("GridIndex", new Current(index), grids, district, lons, lats, addresses, new Random(7));
+        Check("BucketGridIndex", new Bucket(bucketIndex), grids, district, lons, lats, addresses, new Random(7));
 
-        // Warm up (JIT tiering, the locators' lazily built edge indexes), then measure on one thread.
-        Run(index, lons, lats, TimeSpan.FromMilliseconds(700));
+        // Warm up (tiered JIT and dynamic PGO recompile NTS's tree walk and the locators, which also build their edge
+        // indexes lazily), then three rounds each, interleaved so that load from other work on this shared machine falls
+        // on both alike; each figure is the median round. --quick halves the times to stay under a minute.
+        var round = TimeSpan.FromSeconds(quick ? 1 : 2);
+        var warm = Stopwatch.StartNew();
+        Run(new Current(index), lons, lats, round);
+        Run(new Bucket(bucketIndex), lons, lats, round);
+        PlacesSuite.Log($"warmed up both for {warm.Elapsed.TotalSeconds:0.0} s");
+        var current = new List<(double Wall, double OnCpu)>();
+        var bucket = new List<(double Wall, double OnCpu)>();
+        for (var r = 1; r <= 3; r++)
+        {
+            current.Add(Measure($"GridIndex round {r}", new Current(index), lons, lats, round));
+            bucket.Add(Measure($"BucketGridIndex round {r}", new Bucket(bucketIndex), lons, lats, round));
+        }
+        static double Median(IEnumerable<double> xs) => xs.Order().ElementAt(1);
+        var rate = Median(current.Select(x => x.Wall));
+        var proposed = Median(bucket.Select(x => x.Wall));
+        PlacesSuite.Log($"GridIndex median {rate:N0}/s (rounds {string.Join(", ", current.Select(x => x.Wall.ToString("N0")))}); " +
+            $"BucketGridIndex median {proposed:N0}/s (rounds {string.Join(", ", bucket.Select(x => x.Wall.ToString("N0")))})");
+        results.Add(("grid_lookups_per_s", rate, "lookups/s"));
+        // Per second of this thread's CPU time: the rate with a core to itself, which the wall figure is not on a busy machine.
+        results.Add(("grid_lookups_per_s_oncpu", Median(current.Select(x => x.OnCpu)), "lookups/s"));
+        results.Add(("grid_lookups_per_s_bucket_proposal", proposed, "lookups/s"));
+        results.Add(("grid_lookups_per_s_bucket_proposal_oncpu", Median(bucket.Select(x => x.OnCpu)), "lookups/s"));
+        results.Add(("grid_lookups_bucket_proposal_speedup", proposed / rate, "x"));
+    }
+
+    // Struct wrappers: the generic loops are specialised per index, so neither pays for a delegate call.
+    private interface IFinder
+    {
+        GridShape? Find(double lon, double lat);
+    }
+
+    private readonly struct Current(GridIndex index) : IFinder
+    {
+        public GridShape? Find(double lon, double lat) => index.Find(lon, lat);
+    }
+
+    private readonly struct Bucket(BucketGridIndex index) : IFinder
+    {
+        public GridShape? Find(double lon, double lat) => index.Find(lon, lat);
+    }
+
+    private static (double Wall, double OnCpu) Measure<T>(string name, T index, double[] lons, double[] lats, TimeSpan duration) where T : IFinder
+    {
         GC.Collect();
         GC.WaitForPendingFinalizers();
         var gen0 = GC.CollectionCount(0);
         var allocated = GC.GetAllocatedBytesForCurrentThread();
-        var (lookups, seconds, hits) = Run(index, lons, lats, Measure);
+        var machine = Machine.Now();
+        var cpu = ThreadClock.Nanoseconds();
+        var (lookups, seconds, hits) = Run(index, lons, lats, duration);
+        var onCpu = cpu >= 0 ? lookups / ((ThreadClock.Nanoseconds() - cpu) / 1e9) : double.NaN;
+        var contention = Machine.Since(machine);
         var perLookup = (double)(GC.GetAllocatedBytesForCurrentThread() - allocated) / lookups;
         var rate = lookups / seconds;
-        PlacesSuite.Log($"grid lookups: {lookups:N0} in {seconds:0.00} s = {rate:N0}/s on one thread ({hits:N0} found a grid; " +
-            $"{perLookup:0} B allocated per lookup, {GC.CollectionCount(0) - gen0} gen0 GCs)");
-        results.Add(("grid_lookups_per_s", rate, "lookups/s"));
+        PlacesSuite.Log($"{name} lookups: {lookups:N0} in {seconds:0.00} s = {rate:N0}/s on one thread, {onCpu:N0} per CPU second ({hits:N0} found a grid; " +
+            $"{perLookup:0} B allocated per lookup, {GC.CollectionCount(0) - gen0} gen0 GCs; {contention})");
+        return (rate, onCpu);
     }
 
-    private static (long Lookups, double Seconds, long Hits) Run(GridIndex index, double[] lons, double[] lats, TimeSpan duration)
+    private static (long Lookups, double Seconds, long Hits) Run<T>(T index, double[] lons, double[] lats, TimeSpan duration) where T : IFinder
     {
         const int Batch = 1 << 16;
         long lookups = 0, hits = 0;
@@ -96,8 +148,8 @@ internal static class GridBench
     /// inside the box, points outside the district (must give null), the seeded addresses (their own grid) and points
     /// on grid edges (documented tie-break: lowest id among the grids whose boundary holds the point).
     /// </summary>
-    private static void Check(GridIndex index, List<GridShape> grids, Envelope district, double[] lons, double[] lats,
-        List<(double Lon, double Lat, int GridId)> addresses, Random random)
+    private static void Check<T>(string name, T index, List<GridShape> grids, Envelope district, double[] lons, double[] lats,
+        List<(double Lon, double Lat, int GridId)> addresses, Random random) where T : IFinder
     {
         var watch = Stopwatch.StartNew();
         var factory = GeometryFactory.Default;
@@ -176,10 +228,10 @@ internal static class GridBench
         }
 
         var total = inside + outside + seededAddresses + edges;
-        PlacesSuite.Log($"grid lookup check: {total:N0} points checked against brute force ({inside:N0} random inside, {outside:N0} outside, " +
+        PlacesSuite.Log($"{name} check: {total:N0} points checked against brute force ({inside:N0} random inside, {outside:N0} outside, " +
             $"{seededAddresses:N0} seeded addresses, {edges:N0} on edges/corners) in {watch.Elapsed.TotalSeconds:0.0} s: " +
             (failures.Count == 0 ? "all correct" : $"{failures.Count} WRONG"));
         foreach (var f in failures) PlacesSuite.Log("  " + f);
-        if (failures.Count > 0) throw new InvalidOperationException("GridIndex gave wrong answers; the lookup figure would be meaningless");
+        if (failures.Count > 0) throw new InvalidOperationException($"{name} gave wrong answers; its lookup figure would be meaningless");
     }
 }

@@ -1,5 +1,15 @@
+using CivicGrid.AntiFraud.Data;
+using CivicGrid.AntiFraud.Engine;
+using CivicGrid.AntiFraud.Features.Alerts;
+using CivicGrid.AntiFraud.Features.Figures;
+using CivicGrid.AntiFraud.Features.Ingest;
+using CivicGrid.Kernel;
+using CivicGrid.Kernel.Accounts;
 using CivicGrid.Kernel.Data;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -8,16 +18,63 @@ namespace CivicGrid.AntiFraud;
 /// <summary>Anti-fraud early warning (反诈之眼): the engine host, alerts, routing to police stations, the alert board.</summary>
 public static class AntiFraudModule
 {
+    public const string Name = "antifraud";
+
+    /// <summary>Who works the alerts. A data-partner permission for ingest is still to come from the Kernel.</summary>
+    public static readonly string[] AlertRoles = [Roles.PoliceOfficer, Roles.DistrictAdmin];
+
     public static IServiceCollection AddAntiFraud(this IServiceCollection services, DatabaseOptions database, IConfiguration configuration)
     {
-        _ = database;
-        _ = configuration;
+        var options = configuration.GetSection(AntiFraudOptions.Section).Get<AntiFraudOptions>() ?? new AntiFraudOptions();
+        services.AddSingleton(options);
+        AddDbContexts(services, database);
+        services.AddSingleton<AntiFraudEngine>();
+        services.AddSingleton<AlertNotifier>();
+        services.AddSingleton<StationDirectory>();
+        services.AddSingleton<AlertWriter>();
+        services.AddHostedService(sp => sp.GetRequiredService<AlertWriter>());
+        if (!string.IsNullOrEmpty(options.NatsUrl))
+        {
+            services.AddSingleton<JetStreamConsumer>();
+            services.AddHostedService(sp => sp.GetRequiredService<JetStreamConsumer>());
+        }
+        services.AddSingleton(new NavEntry(40, "反诈预警", "Fraud alerts", "antifraud", "warning", AlertRoles));
         return services;
     }
 
     public static IEndpointRouteBuilder MapAntiFraud(this IEndpointRouteBuilder app, RouteGroupBuilder api)
     {
-        _ = api;
+        var group = api.MapGroup("/antifraud").WithTags("AntiFraud");
+        group.MapIngestApi();
+        group.MapAlertApi();
+        group.MapFiguresApi();
         return app;
+    }
+
+    /// <summary>
+    /// Like the Kernel's AddModuleDbContext, plus a context factory: the alert writer and the live board use short-lived
+    /// contexts (a board refreshes while the officer types; one scoped context per circuit would be used concurrently).
+    /// </summary>
+    private static void AddDbContexts(IServiceCollection services, DatabaseOptions database)
+    {
+        if (database.IsPostgres)
+        {
+            services.AddDbContextFactory<AntiFraudPostgresDbContext>(b => b.UseCivicGridPostgres(database.ConnectionString, Name));
+            services.AddSingleton<IDbContextFactory<AntiFraudDbContext>>(sp => new Factory<AntiFraudPostgresDbContext>(sp.GetRequiredService<IDbContextFactory<AntiFraudPostgresDbContext>>()));
+            services.AddScoped<AntiFraudDbContext>(sp => sp.GetRequiredService<AntiFraudPostgresDbContext>());
+            services.AddSingleton(new MigrationStep(Name, typeof(AntiFraudPostgresDbContext)));
+        }
+        else
+        {
+            services.AddDbContextFactory<AntiFraudSqliteDbContext>(b => b.UseCivicGridSqlite(database.ConnectionString, Name));
+            services.AddSingleton<IDbContextFactory<AntiFraudDbContext>>(sp => new Factory<AntiFraudSqliteDbContext>(sp.GetRequiredService<IDbContextFactory<AntiFraudSqliteDbContext>>()));
+            services.AddScoped<AntiFraudDbContext>(sp => sp.GetRequiredService<AntiFraudSqliteDbContext>());
+            services.AddSingleton(new MigrationStep(Name, typeof(AntiFraudSqliteDbContext)));
+        }
+    }
+
+    private sealed class Factory<T>(IDbContextFactory<T> inner) : IDbContextFactory<AntiFraudDbContext> where T : AntiFraudDbContext
+    {
+        public AntiFraudDbContext CreateDbContext() => inner.CreateDbContext();
     }
 }

@@ -1,3 +1,4 @@
+using CivicGrid.AntiFraud.Data;
 using CivicGrid.Kernel.Data;
 using CivicGrid.Places.Data;
 using CivicGrid.Population.Data;
@@ -13,6 +14,7 @@ public class MigrationTests
         nameof(KernelSqliteDbContext), nameof(KernelPostgresDbContext),
         nameof(PlacesSqliteDbContext), nameof(PlacesPostgresDbContext),
         nameof(PopulationSqliteDbContext), nameof(PopulationPostgresDbContext),
+        nameof(AntiFraudSqliteDbContext), nameof(AntiFraudPostgresDbContext),
     };
 
     private static DbContext Create(string name) => name switch
@@ -23,6 +25,8 @@ public class MigrationTests
         nameof(PlacesPostgresDbContext) => new PlacesPostgresDesignFactory().CreateDbContext([]),
         nameof(PopulationSqliteDbContext) => new PopulationSqliteDesignFactory().CreateDbContext([]),
         nameof(PopulationPostgresDbContext) => new PopulationPostgresDesignFactory().CreateDbContext([]),
+        nameof(AntiFraudSqliteDbContext) => new AntiFraudSqliteDesignFactory().CreateDbContext([]),
+        nameof(AntiFraudPostgresDbContext) => new AntiFraudPostgresDesignFactory().CreateDbContext([]),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
