@@ -10,9 +10,22 @@ public sealed class BulkInsert : IDisposable
 {
     private readonly DbCommand command;
     private readonly DbParameter[] parameters;
+    private readonly DbConnection connection;
+    private readonly DbTransaction transaction;
+    private readonly object? sqliteCacheSize;
+    private bool disposed;
 
     public BulkInsert(DbConnection connection, DbTransaction transaction, string table, params string[] columns)
     {
+        this.connection = connection;
+        this.transaction = transaction;
+        if (connection is Microsoft.Data.Sqlite.SqliteConnection)
+        {
+            // SQLite's default 2 MB page cache makes one large transaction spill index pages again and again (measured:
+            // district seed 88 s → 54 s with 256 MB). Raised for the load, restored on Dispose because pooled connections keep it.
+            sqliteCacheSize = Pragma("PRAGMA cache_size");
+            Pragma("PRAGMA cache_size = -262144");
+        }
         command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = $"INSERT INTO \"{table}\" ({string.Join(", ", columns.Select(c => $"\"{c}\""))}) " +
@@ -39,7 +52,26 @@ public sealed class BulkInsert : IDisposable
         Rows++;
     }
 
-    public void Dispose() => command.Dispose();
+    /// <summary>Call before closing the connection (a later call does nothing), so the pooled connection gets its cache size back.</summary>
+    public void Dispose()
+    {
+        if (disposed) return;
+        disposed = true;
+        command.Dispose();
+        if (sqliteCacheSize is not null && connection.State == System.Data.ConnectionState.Open)
+        {
+            Pragma(FormattableString.Invariant($"PRAGMA cache_size = {sqliteCacheSize}"));
+        }
+    }
+
+    private object? Pragma(string sql)
+    {
+        using var pragma = connection.CreateCommand();
+        // Disposal may come after the commit: a finished transaction no longer has a connection.
+        if (transaction.Connection is not null) pragma.Transaction = transaction;
+        pragma.CommandText = sql;
+        return pragma.ExecuteScalar();
+    }
 
     /// <summary>
     /// After rows were inserted with explicit ids, PostgreSQL's identity sequence still starts at 1: move it past the

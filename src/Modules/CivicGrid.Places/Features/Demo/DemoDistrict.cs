@@ -193,6 +193,7 @@ public static class DemoDistrict
             }
         }
         await tx.CommitAsync(ct);
+        insert.Dispose();
         await BulkInsert.AdvanceIdentityAsync(connection, "addresses", ct);
         await db.Database.CloseConnectionAsync();
         return seeded;

@@ -29,7 +29,7 @@ public static class DemoResidents
         {
             var people = address.Kind switch
             {
-                AddressKind.Residence => random.Next(3, 9),
+                AddressKind.Residence => random.Next(4, 10),
                 AddressKind.Rental => random.Next(4, 12),
                 AddressKind.Factory => random.Next(2, 6),
                 _ => random.Next(0, 3),
@@ -52,6 +52,7 @@ public static class DemoResidents
             }
         }
         await tx.CommitAsync(ct);
+        insert.Dispose();
         await BulkInsert.AdvanceIdentityAsync(connection, "residents", ct);
         await db.Database.CloseConnectionAsync();
         return (int)id;
