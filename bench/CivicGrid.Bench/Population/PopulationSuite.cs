@@ -41,7 +41,7 @@ public sealed class PopulationSuite : BenchSuite
             var seeded = await SeedAsync(app, scale);
             await ImportBench.RunAsync(app.Services, folder, file, importRows, seeded, results);
             await SearchBench.RunAsync(app.Services, results);
-            await RegisterPagesBench.RunAsync(app.Services, results);
+            await RegisterPagesBench.RunAsync(app.Services, quick, results);
         }
         finally
         {

@@ -3,12 +3,9 @@ using CivicGrid.Kernel.Audit;
 using CivicGrid.Kernel.Data;
 using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Kernel.Regions;
-using CivicGrid.Places;
 using CivicGrid.Places.Data;
-using CivicGrid.Population;
 using CivicGrid.Population.Data;
 using CivicGrid.Population.Features.Import;
-using CivicGrid.Web.Features.Accounts;
 using Microsoft.EntityFrameworkCore;
 
 namespace CivicGrid.Web.Features.Demo;
@@ -32,13 +29,7 @@ public static class ImportCommand
             await Console.Error.WriteLineAsync($"文件不存在 / file not found: {file}");
             return 2;
         }
-        var builder = WebApplication.CreateBuilder(args.Where(a => a.StartsWith("--", StringComparison.Ordinal) && a.Contains('=')).ToArray());
-        var database = builder.AddPlatform();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddAccounts();
-        builder.Services.AddPlaces(database);
-        builder.Services.AddPopulation(database);
-        await using var app = builder.Build();
+        await using var app = SeedCommand.BuildToolHost(args);
         using var cts = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
         await app.Services.MigrateAllAsync(cts.Token);

@@ -19,13 +19,8 @@ public static class SeedCommand
             await Console.Error.WriteLineAsync("--scale 须为 demo 或 district / --scale must be demo or district");
             return 2;
         }
-        var builder = WebApplication.CreateBuilder(args.Where(a => a.StartsWith("--", StringComparison.Ordinal) && a.Contains('=')).ToArray());
-        var database = builder.AddPlatform();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddAccounts();
-        builder.Services.AddPlaces(database);
-        builder.Services.AddPopulation(database);
-        await using var app = builder.Build();
+        await using var app = BuildToolHost(args);
+        var database = app.Services.GetRequiredService<DatabaseOptions>();
 
         if (args.Contains("--reset") && !database.IsPostgres)
         {
@@ -46,6 +41,21 @@ public static class SeedCommand
         Console.WriteLine($"seeded {scale}: {summary.Towns} towns, {summary.Villages} villages, {summary.Grids} grids, " +
             $"{summary.Addresses} addresses, {summary.Residents} residents in {summary.Elapsed.TotalSeconds:0.0} s");
         return 0;
+    }
+
+    /// <summary>
+    /// The host the command-line verbs run on: the platform's services without the web pipeline. Settings come as
+    /// `--Section:Key=value` arguments, like the web host's.
+    /// </summary>
+    internal static WebApplication BuildToolHost(string[] args)
+    {
+        var builder = WebApplication.CreateBuilder(args.Where(a => a.StartsWith("--", StringComparison.Ordinal) && a.Contains('=')).ToArray());
+        var database = builder.AddPlatform();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddAccounts();
+        builder.Services.AddPlaces(database);
+        builder.Services.AddPopulation(database);
+        return builder.Build();
     }
 
     private static string? Option(string[] args, string name)

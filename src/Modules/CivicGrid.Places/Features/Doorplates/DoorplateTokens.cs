@@ -8,16 +8,31 @@ public static class DoorplateTokens
     public static string New()
     {
         Span<byte> bytes = stackalloc byte[15];
-        RandomNumberGenerator.Fill(bytes);
-        return Convert.ToBase64String(bytes).Replace('+', '-').Replace('/', '_');
+        string token;
+        do
+        {
+            RandomNumberGenerator.Fill(bytes);
+            token = Convert.ToBase64String(bytes).Replace('+', '-').Replace('/', '_');
+        }
+        while (!StartsWell(token));
+        return token;
     }
+
+    // A token typed into a spreadsheet cell must not start with '-' (Excel would read "-abc" as a formula).
+    private static bool StartsWell(string token) => char.IsAsciiLetterOrDigit(token[0]);
 
     /// <summary>A deterministic token for the demo generator, derived from a seed so repeated runs print the same labels.</summary>
     public static string Deterministic(Random random)
     {
         Span<byte> bytes = stackalloc byte[15];
-        random.NextBytes(bytes);
-        return Convert.ToBase64String(bytes).Replace('+', '-').Replace('/', '_');
+        string token;
+        do
+        {
+            random.NextBytes(bytes);
+            token = Convert.ToBase64String(bytes).Replace('+', '-').Replace('/', '_');
+        }
+        while (!StartsWell(token));
+        return token;
     }
 
     public static bool LooksValid(string? token) =>

@@ -524,6 +524,8 @@ namespace CivicGrid.Population.Data.Migrations.Postgres
 
                     b.HasIndex("RegionPath", "Id");
 
+                    b.HasIndex("RegionPath", "Until", "Kind", "Declared", "Verified");
+
                     b.ToTable("residents", (string)null);
                 });
 #pragma warning restore 612, 618

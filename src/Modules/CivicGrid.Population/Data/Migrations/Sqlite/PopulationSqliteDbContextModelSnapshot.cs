@@ -502,6 +502,8 @@ namespace CivicGrid.Population.Data.Migrations.Sqlite
 
                     b.HasIndex("RegionPath", "Id");
 
+                    b.HasIndex("RegionPath", "Until", "Kind", "Declared", "Verified");
+
                     b.ToTable("residents", (string)null);
                 });
 #pragma warning restore 612, 618
