@@ -18,6 +18,9 @@ public static class Problems
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound,
             title: Bilingual.Both("未找到", "Not found"), detail: Bilingual.Both(zh, en));
 
+    /// <summary>The one answer for a region id outside the caller's subtree: the same as for an id that does not exist.</summary>
+    public static ProblemHttpResult RegionNotFound() => NotFound("区域不存在或不在您的辖区内", "Region not found or outside your area");
+
     public static ProblemHttpResult Forbidden(string zh, string en) =>
         TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden,
             title: Bilingual.Both("无权操作", "Forbidden"), detail: Bilingual.Both(zh, en));
@@ -30,14 +33,7 @@ public sealed class FieldErrors
 
     public bool Any => errors.Count > 0;
 
-    public void Add(string field, string zh, string en)
-    {
-        if (!errors.TryGetValue(field, out var list))
-        {
-            errors[field] = list = [];
-        }
-        list.Add(Bilingual.Both(zh, en));
-    }
+    public void Add(string field, string zh, string en) => Add(field, Bilingual.Both(zh, en));
 
     public void Add(string field, string bilingualMessage)
     {

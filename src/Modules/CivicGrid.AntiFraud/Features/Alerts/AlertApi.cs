@@ -99,7 +99,7 @@ public static class AlertApi
         if (p < 1) return Problems.Field("page", "页码须从 1 开始", "page starts at 1");
         if (s is < 1 or > MaxPageSize) return Problems.Field("size", $"每页条数须在 1 到 {MaxPageSize} 之间", $"size must be between 1 and {MaxPageSize}");
         var region = await places.FindInScopeAsync(id, http.User.RequiredScope(), ct);
-        if (region is null) return Problems.NotFound("区域不存在或不在您的辖区内", "Region not found or outside your area");
+        if (region is null) return Problems.RegionNotFound();
         var query = Query(db, new RegionScope(region.Id, region.RegionPath, region.Level), open ?? false);
         var total = await query.CountAsync(ct);
         var items = await query.Skip((p - 1) * s).Take(s).Select(AlertSummary.Projection).ToListAsync(ct);

@@ -40,7 +40,7 @@ public static class FiguresApi
     public static async Task<Results<Ok<AreaFigures>, ProblemHttpResult>> Get(int id, HttpContext http, AntiFraudDbContext db, PlacesDbContext places, CancellationToken ct)
     {
         var region = await places.FindInScopeAsync(id, http.User.RequiredScope(), ct);
-        if (region is null) return Problems.NotFound("区域不存在或不在您的辖区内", "Region not found or outside your area");
+        if (region is null) return Problems.RegionNotFound();
         var figures = await ComputeAsync(db, new RegionScope(region.Id, region.RegionPath, region.Level), ct);
         return TypedResults.Ok(figures with { RegionName = region.Name });
     }

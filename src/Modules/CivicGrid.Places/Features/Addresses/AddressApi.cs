@@ -65,7 +65,7 @@ public static class AddressApi
         var s = size ?? 50;
         if (s is < 1 or > RegionApi.MaxPageSize) return Problems.Field("size", "每页条数须在 1 到 200 之间", "size must be between 1 and 200");
         var region = await db.FindInScopeAsync(id, http.User.RequiredScope(), ct);
-        if (region is null) return Problems.NotFound("区域不存在或不在您的辖区内", "Region not found or outside your area");
+        if (region is null) return Problems.RegionNotFound();
         var page = await Page(db, region, after, s, ct);
         return TypedResults.Ok(page);
     }

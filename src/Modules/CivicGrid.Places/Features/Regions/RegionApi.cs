@@ -55,7 +55,7 @@ public static class RegionApi
         if (s is < 1 or > MaxPageSize) return Problems.Field("size", $"每页条数须在 1 到 {MaxPageSize} 之间", $"size must be between 1 and {MaxPageSize}");
         var scope = http.User.RequiredScope();
         var region = await db.FindInScopeAsync(id, scope, ct);
-        if (region is null) return Problems.NotFound("区域不存在或不在您的辖区内", "Region not found or outside your area");
+        if (region is null) return Problems.RegionNotFound();
         var query = db.Regions.AsNoTracking().Where(r => r.ParentId == id);
         var total = await query.CountAsync(ct);
         var children = await query.OrderBy(r => r.Code).Skip((p - 1) * s).Take(s).ToListAsync(ct);
@@ -68,7 +68,7 @@ public static class RegionApi
     public static async Task<Results<ContentHttpResult, ProblemHttpResult>> ExportGeoJson(int id, HttpContext http, PlacesDbContext db, CancellationToken ct)
     {
         var region = await db.FindInScopeAsync(id, http.User.RequiredScope(), ct);
-        if (region is null) return Problems.NotFound("区域不存在或不在您的辖区内", "Region not found or outside your area");
+        if (region is null) return Problems.RegionNotFound();
         var children = await db.Regions.AsNoTracking().Where(r => r.ParentId == id).OrderBy(r => r.Code).ToListAsync(ct);
         var collection = new FeatureCollection();
         foreach (var c in children)
@@ -93,7 +93,7 @@ public static class RegionApi
         int id, HttpRequest request, HttpContext http, PlacesDbContext db, GridLookup lookup, TimeProvider time, CancellationToken ct)
     {
         var village = await db.FindInScopeAsync(id, http.User.RequiredScope(), ct);
-        if (village is null) return Problems.NotFound("区域不存在或不在您的辖区内", "Region not found or outside your area");
+        if (village is null) return Problems.RegionNotFound();
         if (village.Level != RegionLevel.Village)
             return Problems.Field("id", "网格只能导入到村社", "grids can only be imported into a village or community");
 
@@ -230,7 +230,7 @@ public static class RegionApi
         if (reason is null || reason.Length is < 4 or > 200)
             return Problems.Field("reason", "查看完整号码须填写 4-200 字的理由", "a reason of 4-200 characters is required to unmask");
         var grid = await db.FindInScopeAsync(id, http.User.RequiredScope(), ct);
-        if (grid is null) return Problems.NotFound("区域不存在或不在您的辖区内", "Region not found or outside your area");
+        if (grid is null) return Problems.RegionNotFound();
         if (grid.WorkerPhone is null) return Problems.NotFound("该网格未登记网格员电话", "No grid worker phone is recorded for this grid");
         db.Audit(Actor.From(http), time.GetUtcNow().UtcDateTime, "personal_data.unmask", $"region:{grid.Id}:worker_phone", reason);
         await db.SaveChangesAsync(ct);

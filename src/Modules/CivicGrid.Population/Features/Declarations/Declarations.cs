@@ -220,7 +220,7 @@ public static class Declarations
     {
         var region = await places.Regions.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, ct);
         if (region is null || !http.User.RequiredScope().Contains(region.RegionPath))
-            return Problems.NotFound("区域不存在或不在您的辖区内", "Region not found or outside your area");
+            return Problems.RegionNotFound();
         var scope = new RegionScope(region.Id, region.RegionPath, region.Level);
         var rows = await InRegion(db, scope, status).OrderBy(d => d.Id).Take(500).ToListAsync(ct);
         return TypedResults.Ok(rows.Select(DeclarationDto.From).ToList());

@@ -104,7 +104,7 @@ public static class ResidentApi
         PopulationDbContext db, PlacesDbContext places, PersonalDataProtector protector, CancellationToken ct)
     {
         var outcome = await SearchAsync(body, http.User.RequiredScope(), db, places, protector, ct);
-        if (outcome.RegionMissing) return Problems.NotFound("区域不存在或不在您的辖区内", "Region not found or outside your area");
+        if (outcome.RegionMissing) return Problems.RegionNotFound();
         return outcome.Rows is null ? outcome.Errors.ToProblem() : TypedResults.Ok(outcome.Rows);
     }
 
