@@ -22,6 +22,7 @@ public static class PopulationModule
     public static IServiceCollection AddPopulation(this IServiceCollection services, DatabaseOptions database)
     {
         services.AddModuleDbContext<PopulationDbContext, PopulationSqliteDbContext, PopulationPostgresDbContext>(database, "population");
+        services.AddOptions<PopulationOptions>().BindConfiguration(PopulationOptions.Section);
         services.AddScoped<Contracts.ResidenceDirectory>();
         services.AddSingleton<Features.Import.Importer>();
         services.AddSingleton<Features.Import.ImportWorker>();

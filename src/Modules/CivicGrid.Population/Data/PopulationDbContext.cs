@@ -200,6 +200,163 @@ public sealed class OutboxMessage
     public string? LastError { get; set; }
 }
 
+public enum TenancySource
+{
+    /// <summary>Reported by the landlord on the phone page.</summary>
+    Landlord = 0,
+
+    /// <summary>Imported by the district from a spreadsheet.</summary>
+    Import = 1,
+
+    /// <summary>Created when the landlord confirmed a tenant's own declaration at the rental.</summary>
+    Declaration = 2,
+}
+
+/// <summary>
+/// A tenant living in a landlord's rental property (租住登记). The landlord reports the move-in within
+/// <c>MoveInReportDays</c> days and the move-out within <c>MoveOutReportWorkingDays</c> working days
+/// (<see cref="PopulationOptions"/>); the reminder service writes to them through the outbox when a report is late.
+/// The tenant's ID number and phone are stored like a resident's: encrypted, blind-indexed, masked copies for lists.
+/// </summary>
+public sealed class Tenancy : IRegionScoped
+{
+    public long Id { get; set; }
+    public long RentalPropertyId { get; set; }
+    public long LandlordId { get; set; }
+    public long AddressId { get; set; }
+    public string RegionPath { get; set; } = "";
+    public string TenantName { get; set; } = "";
+    public byte[] TenantIdNumber { get; set; } = [];
+    public string TenantIdIndex { get; set; } = "";
+    public string TenantIdMasked { get; set; } = "";
+    public byte[]? TenantPhone { get; set; }
+    public string? TenantPhoneIndex { get; set; }
+    public string? TenantPhoneMasked { get; set; }
+
+    /// <summary>Day the tenant moved in.</summary>
+    public DateOnly MoveIn { get; set; }
+
+    /// <summary>End of the lease as agreed; a move-out report is expected from this day on.</summary>
+    public DateOnly? LeaseEnd { get; set; }
+
+    /// <summary>Day the tenant moved out; null while they live there.</summary>
+    public DateOnly? MoveOut { get; set; }
+    public DateTime MoveInReportedAt { get; set; }
+    public DateTime? MoveOutReportedAt { get; set; }
+    public TenancySource Source { get; set; }
+
+    /// <summary>The register row (residents) this tenancy created or matched.</summary>
+    public long? ResidentId { get; set; }
+
+    /// <summary>When a grid worker checked it at the door (必到必访); null while it still needs a check.</summary>
+    public DateTime? CheckedAt { get; set; }
+}
+
+public enum ReminderKind
+{
+    /// <summary>A tenant declared themselves at a rental, and the landlord has not reported the move-in in time.</summary>
+    MoveInLate = 0,
+
+    /// <summary>The lease ended (or the tenant declared elsewhere) and the landlord has not reported the move-out in time.</summary>
+    MoveOutLate = 1,
+
+    /// <summary>A residence permit's yearly endorsement (签注) is due.</summary>
+    EndorsementDue = 2,
+}
+
+/// <summary>One reminder sent: (kind, target, due day) is unique, so each late report is reminded once per due day.</summary>
+public sealed class Reminder : IRegionScoped
+{
+    public long Id { get; set; }
+    public ReminderKind Kind { get; set; }
+
+    /// <summary>The tenancy, declaration or permit the reminder is about.</summary>
+    public long TargetId { get; set; }
+    public DateOnly DueOn { get; set; }
+    public string RegionPath { get; set; } = "";
+    public long? LandlordId { get; set; }
+    public DateTime SentAt { get; set; }
+}
+
+public enum PermitStatus
+{
+    Applied = 0,
+    Issued = 1,
+    Rejected = 2,
+
+    /// <summary>The holder moved away or the endorsement lapsed for over a year.</summary>
+    Lapsed = 3,
+}
+
+/// <summary>
+/// A residence permit (居住证). A floating resident who has lived 6 months at a declared (or verified) address may
+/// apply; once issued it is endorsed (签注) every year, and the holder is reminded before the endorsement is due.
+/// Holders update their details online with their lookup code and ID number.
+/// </summary>
+public sealed class ResidencePermit : IRegionScoped
+{
+    public long Id { get; set; }
+    public long ResidentId { get; set; }
+    public long AddressId { get; set; }
+    public string RegionPath { get; set; } = "";
+    public string Name { get; set; } = "";
+    public string IdIndex { get; set; } = "";
+    public string IdMasked { get; set; } = "";
+    public byte[]? Phone { get; set; }
+    public string? PhoneIndex { get; set; }
+    public string? PhoneMasked { get; set; }
+    public string? Employer { get; set; }
+    public PermitStatus Status { get; set; }
+    public string? PermitNumber { get; set; }
+    public string LookupCode { get; set; } = "";
+    public DateTime AppliedAt { get; set; }
+    public DateTime? DecidedAt { get; set; }
+    public string? DecidedBy { get; set; }
+    public string? RejectReason { get; set; }
+    public DateOnly? IssuedOn { get; set; }
+    public DateOnly? LastEndorsedOn { get; set; }
+
+    /// <summary>Next endorsement day (issue or last endorsement + 1 year); null unless issued.</summary>
+    public DateOnly? EndorsementDue { get; set; }
+    public DateTime? UpdatedAt { get; set; }
+}
+
+public enum VisitTarget
+{
+    Address = 0,
+    Declaration = 1,
+    Tenancy = 2,
+}
+
+public enum VisitOutcome
+{
+    /// <summary>Met the people, the register is right.</summary>
+    Confirmed = 0,
+
+    /// <summary>Nobody at home; visit again.</summary>
+    NotHome = 1,
+
+    /// <summary>What the register says is not what the worker found (corrected or reported in the note).</summary>
+    Discrepancy = 2,
+
+    /// <summary>Safety or other advice given (e.g. e-bike helmets, anti-fraud), nothing to correct.</summary>
+    Advised = 3,
+}
+
+/// <summary>A door-to-door visit (必到必访) by a grid worker, with its outcome.</summary>
+public sealed class Visit : IRegionScoped
+{
+    public long Id { get; set; }
+    public long AddressId { get; set; }
+    public string RegionPath { get; set; } = "";
+    public VisitTarget Target { get; set; }
+    public long? TargetId { get; set; }
+    public VisitOutcome Outcome { get; set; }
+    public string? Note { get; set; }
+    public DateTime VisitedAt { get; set; }
+    public string VisitedBy { get; set; } = "";
+}
+
 public class PopulationDbContext(DbContextOptions options) : DbContext(options)
 {
     public DbSet<Resident> Residents => Set<Resident>();
@@ -209,6 +366,10 @@ public class PopulationDbContext(DbContextOptions options) : DbContext(options)
     public DbSet<RentalProperty> RentalProperties => Set<RentalProperty>();
     public DbSet<OneTimeCode> OneTimeCodes => Set<OneTimeCode>();
     public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
+    public DbSet<Tenancy> Tenancies => Set<Tenancy>();
+    public DbSet<Reminder> Reminders => Set<Reminder>();
+    public DbSet<ResidencePermit> Permits => Set<ResidencePermit>();
+    public DbSet<Visit> Visits => Set<Visit>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -281,6 +442,57 @@ public class PopulationDbContext(DbContextOptions options) : DbContext(options)
             e.Property(x => x.Message).HasMaxLength(500);
             e.HasIndex(x => new { x.RegionPath, x.Id });
             e.HasIndex(x => x.Status);
+        });
+        modelBuilder.Entity<Tenancy>(e =>
+        {
+            e.ToTable("tenancies");
+            e.Property(x => x.RegionPath).HasMaxLength(128);
+            e.Property(x => x.TenantName).HasMaxLength(32);
+            e.Property(x => x.TenantIdIndex).HasMaxLength(32);
+            e.Property(x => x.TenantIdMasked).HasMaxLength(18);
+            e.Property(x => x.TenantPhoneIndex).HasMaxLength(32);
+            e.Property(x => x.TenantPhoneMasked).HasMaxLength(16);
+            e.HasIndex(x => new { x.RentalPropertyId, x.MoveOut });
+            e.HasIndex(x => new { x.LandlordId, x.Id });
+            e.HasIndex(x => new { x.TenantIdIndex, x.MoveOut });
+            e.HasIndex(x => new { x.RegionPath, x.Id });
+            e.HasIndex(x => new { x.LeaseEnd, x.MoveOut });
+        });
+        modelBuilder.Entity<Reminder>(e =>
+        {
+            e.ToTable("reminders");
+            e.Property(x => x.RegionPath).HasMaxLength(128);
+            e.HasIndex(x => new { x.Kind, x.TargetId, x.DueOn }).IsUnique();
+            e.HasIndex(x => new { x.LandlordId, x.Id });
+        });
+        modelBuilder.Entity<ResidencePermit>(e =>
+        {
+            e.ToTable("residence_permits");
+            e.Property(x => x.RegionPath).HasMaxLength(128);
+            e.Property(x => x.Name).HasMaxLength(32);
+            e.Property(x => x.IdIndex).HasMaxLength(32);
+            e.Property(x => x.IdMasked).HasMaxLength(18);
+            e.Property(x => x.PhoneIndex).HasMaxLength(32);
+            e.Property(x => x.PhoneMasked).HasMaxLength(16);
+            e.Property(x => x.Employer).HasMaxLength(64);
+            e.Property(x => x.PermitNumber).HasMaxLength(32);
+            e.Property(x => x.LookupCode).HasMaxLength(16);
+            e.Property(x => x.DecidedBy).HasMaxLength(128);
+            e.Property(x => x.RejectReason).HasMaxLength(200);
+            e.HasIndex(x => x.LookupCode).IsUnique();
+            e.HasIndex(x => x.IdIndex);
+            e.HasIndex(x => new { x.RegionPath, x.Status, x.Id });
+            e.HasIndex(x => new { x.Status, x.EndorsementDue });
+        });
+        modelBuilder.Entity<Visit>(e =>
+        {
+            e.ToTable("visits");
+            e.Property(x => x.RegionPath).HasMaxLength(128);
+            e.Property(x => x.Note).HasMaxLength(500);
+            e.Property(x => x.VisitedBy).HasMaxLength(128);
+            e.HasIndex(x => new { x.RegionPath, x.VisitedAt });
+            e.HasIndex(x => new { x.Target, x.TargetId });
+            e.HasIndex(x => x.AddressId);
         });
         modelBuilder.Entity<Declaration>(e =>
         {

@@ -387,6 +387,42 @@ namespace CivicGrid.Population.Data.Migrations.Sqlite
                     b.ToTable("outbox", (string)null);
                 });
 
+            modelBuilder.Entity("CivicGrid.Population.Data.Reminder", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateOnly>("DueOn")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Kind")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("LandlordId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("RegionPath")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("SentAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("TargetId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("LandlordId", "Id");
+
+                    b.HasIndex("Kind", "TargetId", "DueOn")
+                        .IsUnique();
+
+                    b.ToTable("reminders", (string)null);
+                });
+
             modelBuilder.Entity("CivicGrid.Population.Data.RentalProperty", b =>
                 {
                     b.Property<long>("Id")
@@ -420,6 +456,105 @@ namespace CivicGrid.Population.Data.Migrations.Sqlite
                     b.HasIndex("RegionPath", "Id");
 
                     b.ToTable("rental_properties", (string)null);
+                });
+
+            modelBuilder.Entity("CivicGrid.Population.Data.ResidencePermit", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("AddressId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("AppliedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("DecidedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DecidedBy")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Employer")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateOnly?>("EndorsementDue")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("IdIndex")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("IdMasked")
+                        .IsRequired()
+                        .HasMaxLength(18)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateOnly?>("IssuedOn")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateOnly?>("LastEndorsedOn")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LookupCode")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PermitNumber")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Phone")
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("PhoneIndex")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PhoneMasked")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RegionPath")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RejectReason")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ResidentId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("IdIndex");
+
+                    b.HasIndex("LookupCode")
+                        .IsUnique();
+
+                    b.HasIndex("Status", "EndorsementDue");
+
+                    b.HasIndex("RegionPath", "Status", "Id");
+
+                    b.ToTable("residence_permits", (string)null);
                 });
 
             modelBuilder.Entity("CivicGrid.Population.Data.Resident", b =>
@@ -505,6 +640,141 @@ namespace CivicGrid.Population.Data.Migrations.Sqlite
                     b.HasIndex("RegionPath", "Until", "Kind", "Declared", "Verified");
 
                     b.ToTable("residents", (string)null);
+                });
+
+            modelBuilder.Entity("CivicGrid.Population.Data.Tenancy", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("AddressId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("CheckedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LandlordId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateOnly?>("LeaseEnd")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateOnly>("MoveIn")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("MoveInReportedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateOnly?>("MoveOut")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("MoveOutReportedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RegionPath")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("RentalPropertyId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("ResidentId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Source")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("TenantIdIndex")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TenantIdMasked")
+                        .IsRequired()
+                        .HasMaxLength(18)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("TenantIdNumber")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("TenantName")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("TenantPhone")
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("TenantPhoneIndex")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TenantPhoneMasked")
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("LandlordId", "Id");
+
+                    b.HasIndex("LeaseEnd", "MoveOut");
+
+                    b.HasIndex("RegionPath", "Id");
+
+                    b.HasIndex("RentalPropertyId", "MoveOut");
+
+                    b.HasIndex("TenantIdIndex", "MoveOut");
+
+                    b.ToTable("tenancies", (string)null);
+                });
+
+            modelBuilder.Entity("CivicGrid.Population.Data.Visit", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("AddressId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Note")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Outcome")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("RegionPath")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Target")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("TargetId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("VisitedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("VisitedBy")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AddressId");
+
+                    b.HasIndex("RegionPath", "VisitedAt");
+
+                    b.HasIndex("Target", "TargetId");
+
+                    b.ToTable("visits", (string)null);
                 });
 #pragma warning restore 612, 618
         }

@@ -1,0 +1,54 @@
+namespace CivicGrid.Population;
+
+/// <summary>
+/// The district's rules for the rental service, from configuration section <c>CivicGrid:Population</c>.
+/// Defaults are Xiaoshan's: report a move-in within 2 days, a move-out within 3 working days.
+/// </summary>
+public sealed class PopulationOptions
+{
+    public const string Section = "CivicGrid:Population";
+
+    /// <summary>Days a landlord has to report a tenant's move-in (counted from the move-in day).</summary>
+    public int MoveInReportDays { get; set; } = 2;
+
+    /// <summary>Working days a landlord has to report a move-out (counted from the lease end or the tenant's new declaration).</summary>
+    public int MoveOutReportWorkingDays { get; set; } = 3;
+
+    /// <summary>Public holidays that are not working days (法定节假日), e.g. "2026-10-01".</summary>
+    public List<DateOnly> Holidays { get; set; } = [];
+
+    /// <summary>Weekend days that are working days (调休上班), e.g. "2026-10-10".</summary>
+    public List<DateOnly> ExtraWorkdays { get; set; } = [];
+
+    /// <summary>Months at a declared address after which a resident may apply for a residence permit.</summary>
+    public int PermitEligibilityMonths { get; set; } = 6;
+
+    /// <summary>Days before the yearly endorsement (签注) is due that the holder is reminded.</summary>
+    public int EndorsementReminderDays { get; set; } = 30;
+
+    /// <summary>Days after which an unchecked declaration or tenancy is overdue for the grid worker's visit.</summary>
+    public int VisitDueDays { get; set; } = 7;
+
+    /// <summary>Working day test with the district's holiday calendar.</summary>
+    public bool IsWorkingDay(DateOnly day) =>
+        ExtraWorkdays.Contains(day) || (day.DayOfWeek is not (DayOfWeek.Saturday or DayOfWeek.Sunday) && !Holidays.Contains(day));
+
+    /// <summary>The last day of a period of <paramref name="workingDays"/> working days starting after <paramref name="from"/>.</summary>
+    public DateOnly AddWorkingDays(DateOnly from, int workingDays)
+    {
+        var day = from;
+        for (var left = workingDays; left > 0;)
+        {
+            day = day.AddDays(1);
+            if (IsWorkingDay(day))
+                left--;
+        }
+        return day;
+    }
+
+    /// <summary>Last day a move-in may be reported without being late.</summary>
+    public DateOnly MoveInDeadline(DateOnly moveIn) => moveIn.AddDays(MoveInReportDays);
+
+    /// <summary>Last day a move-out may be reported without being late.</summary>
+    public DateOnly MoveOutDeadline(DateOnly moveOut) => AddWorkingDays(moveOut, MoveOutReportWorkingDays);
+}
