@@ -41,6 +41,18 @@ public sealed class BulkInsert : IDisposable
 
     public int Rows { get; private set; }
 
+    /// <summary>Inserts one row synchronously (Microsoft.Data.Sqlite's async calls run synchronously anyway, at extra cost per row).</summary>
+    public void Add(params object?[] values)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            parameters[i].Value = values[i] ?? DBNull.Value;
+        }
+        if (Rows == 0) command.Prepare();
+        command.ExecuteNonQuery();
+        Rows++;
+    }
+
     public async Task AddAsync(CancellationToken ct, params object?[] values)
     {
         for (var i = 0; i < values.Length; i++)
@@ -71,6 +83,46 @@ public sealed class BulkInsert : IDisposable
         if (transaction.Connection is not null) pragma.Transaction = transaction;
         pragma.CommandText = sql;
         return pragma.ExecuteScalar();
+    }
+
+    /// <summary>
+    /// For a load that is large compared with the table, on SQLite: drops the table's secondary indexes inside the
+    /// caller's transaction and returns their definitions; <see cref="RestoreIndexes"/> builds them again (one sort per
+    /// index instead of a random B-tree insert per row and index). Readers keep seeing the indexed table until the
+    /// commit (WAL), and a rollback brings the indexes back with the rows. On PostgreSQL it does nothing and returns an
+    /// empty list: there DROP INDEX would lock readers out for the whole load.
+    /// </summary>
+    public static IReadOnlyList<string> DeferIndexes(DbConnection connection, DbTransaction transaction, string table)
+    {
+        if (connection is not Microsoft.Data.Sqlite.SqliteConnection) return [];
+        var definitions = new List<(string Name, string Sql)>();
+        using (var list = connection.CreateCommand())
+        {
+            list.Transaction = transaction;
+            list.CommandText = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = @t AND sql IS NOT NULL";
+            var p = list.CreateParameter();
+            p.ParameterName = "@t";
+            p.Value = table;
+            list.Parameters.Add(p);
+            using var reader = list.ExecuteReader();
+            while (reader.Read()) definitions.Add((reader.GetString(0), reader.GetString(1)));
+        }
+        foreach (var (name, _) in definitions) Execute(connection, transaction, $"DROP INDEX \"{name.Replace("\"", "\"\"", StringComparison.Ordinal)}\"");
+        return definitions.Select(d => d.Sql).ToList();
+    }
+
+    /// <summary>Creates the indexes <see cref="DeferIndexes"/> dropped, in the same transaction.</summary>
+    public static void RestoreIndexes(DbConnection connection, DbTransaction transaction, IReadOnlyList<string> definitions)
+    {
+        foreach (var sql in definitions) Execute(connection, transaction, sql);
+    }
+
+    private static void Execute(DbConnection connection, DbTransaction transaction, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
     }
 
     /// <summary>

@@ -39,7 +39,8 @@ public static class ResidentImport
     private sealed record Existing(long Id, long AddressId, string Name, string? PhoneIndex, ResidenceKind Kind);
 
     public static async Task<ImportSummary> RunAsync(PopulationDbContext db, PlacesDbContext places, PersonalDataProtector protector,
-        IReadOnlyList<string[]> sheet, RegionScope scope, Actor actor, DateTime now, IProgress<int>? progress, CancellationToken ct)
+        IReadOnlyList<string[]> sheet, RegionScope scope, Actor actor, DateTime now, IProgress<int>? progress, CancellationToken ct,
+        bool? deferIndexes = null)
     {
         var errors = new List<ImportError>();
         if (sheet.Count == 0) return new ImportSummary(0, 0, 0, 0, [new ImportError(1, "", "", "文件为空 / the file is empty")]);
@@ -97,7 +98,7 @@ public static class ResidentImport
         }
         if (errors.Count > 0) return new ImportSummary(sheet.Count - 1, 0, 0, 0, errors);
 
-        var (inserted, updated, unchanged) = await WriteAsync(db, protector, rows, actor, now, progress, ct);
+        var (inserted, updated, unchanged) = await WriteAsync(db, protector, rows, actor, now, progress, deferIndexes, ct);
         return new ImportSummary(rows.Count, inserted, updated, unchanged, errors);
     }
 
@@ -117,9 +118,26 @@ public static class ResidentImport
         return map;
     }
 
+    /// <summary>
+    /// New rows above this count (and at least a quarter of the table) are loaded with the table's indexes deferred
+    /// (SQLite only; see <see cref="BulkInsert.DeferIndexes"/>).
+    /// </summary>
+    internal const int DeferIndexesFrom = 50_000;
+
+    private const int InsertBatch = 4096;
+
     private static async Task<(int Inserted, int Updated, int Unchanged)> WriteAsync(PopulationDbContext db, PersonalDataProtector protector,
-        List<Row> rows, Actor actor, DateTime now, IProgress<int>? progress, CancellationToken ct)
+        List<Row> rows, Actor actor, DateTime now, IProgress<int>? progress, bool? deferIndexes, CancellationToken ct)
     {
+        // Blind indexes of every row, on all cores: they decide what happens to each row.
+        var idIndexes = new string[rows.Count];
+        var phoneIndexes = new string?[rows.Count];
+        Parallel.For(0, rows.Count, new ParallelOptions { CancellationToken = ct }, i =>
+        {
+            idIndexes[i] = protector.BlindIndex("id", rows[i].IdNumber);
+            phoneIndexes[i] = rows[i].Phone is { } phone ? protector.BlindIndex("phone", phone) : null;
+        });
+
         var connection = db.Database.GetDbConnection();
         await db.Database.OpenConnectionAsync(ct);
         try
@@ -131,23 +149,27 @@ public static class ResidentImport
             nextId.Transaction = tx;
             nextId.CommandText = "SELECT COALESCE(MAX(\"Id\"), 0) FROM \"residents\"";
             var id = Convert.ToInt64(await nextId.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture);
-            using var insert = new BulkInsert(connection, tx, "residents", "Id", "Name", "IdNumber", "IdIndex", "IdMasked", "Phone", "PhoneIndex",
-                "PhoneMasked", "Male", "BirthDate", "AddressId", "RegionPath", "Kind", "Synthetic", "Declared", "Verified", "Since");
+            var tableSize = id;
             await using var update = Command(connection, tx,
                 "UPDATE \"residents\" SET \"Name\" = @p0, \"Phone\" = @p1, \"PhoneIndex\" = @p2, \"PhoneMasked\" = @p3, \"Kind\" = @p4 WHERE \"Id\" = @p5", 6);
             await using var close = Command(connection, tx, "UPDATE \"residents\" SET \"Until\" = @p0 WHERE \"Id\" = @p1", 2);
-            var (inserted, updated, unchanged) = (0, 0, 0);
-            foreach (var chunk in rows.Chunk(1000))
+
+            // 1. What happens to each row, from the people already registered (this needs the IdIndex index, so it comes
+            //    before any index is deferred). Updates and closed residences are written here, by primary key.
+            var (updated, unchanged) = (0, 0);
+            var inserts = new List<int>(rows.Count);
+            for (var start = 0; start < rows.Count; start += 1000)
             {
-                var indexes = chunk.Select(r => protector.BlindIndex("id", r.IdNumber)).ToArray();
+                var count = Math.Min(1000, rows.Count - start);
+                var indexes = idIndexes.AsSpan(start, count).ToArray();
                 var existing = (await db.Residents.AsNoTracking().Where(r => indexes.Contains(r.IdIndex) && r.Until == null)
                         .Select(r => new { r.IdIndex, Row = new Existing(r.Id, r.AddressId, r.Name, r.PhoneIndex, r.Kind) }).ToListAsync(ct))
                     .ToLookup(r => r.IdIndex, r => r.Row);
-                for (var i = 0; i < chunk.Length; i++)
+                for (var i = start; i < start + count; i++)
                 {
-                    var row = chunk[i];
-                    var phoneIndex = row.Phone is null ? null : protector.BlindIndex("phone", row.Phone);
-                    var open = existing[indexes[i]].ToList();
+                    var row = rows[i];
+                    var phoneIndex = phoneIndexes[i];
+                    var open = existing[idIndexes[i]].ToList();
                     var here = open.FirstOrDefault(e => e.AddressId == row.AddressId);
                     if (here is not null)
                     {
@@ -160,14 +182,47 @@ public static class ResidentImport
                     // Living elsewhere: that residence ends where this one starts.
                     var end = (row.Since ?? DateOnly.FromDateTime(now)).AddDays(-1);
                     foreach (var elsewhere in open) await Execute(close, ct, end, elsewhere.Id);
-                    await insert.AddAsync(ct, ++id, row.Name, protector.Encrypt(row.IdNumber), indexes[i], Mask.IdNumber(row.IdNumber),
-                        row.Phone is null ? null : protector.Encrypt(row.Phone), phoneIndex, row.Phone is null ? null : Mask.Phone(row.Phone),
-                        (row.IdNumber[16] - '0') % 2 == 1, CitizenId.BirthDate(row.IdNumber), row.AddressId, row.RegionPath, (int)row.Kind,
-                        false, false, false, row.Since);
-                    inserted++;
+                    inserts.Add(i);
                 }
-                progress?.Report(rows.Count + inserted + updated + unchanged);
+                if (start % 100_000 == 0) progress?.Report(rows.Count + start / 2);
             }
+
+            // 2. The new rows. Encryption of the next batch runs on another core while this batch is inserted.
+            var deferred = (deferIndexes ?? (inserts.Count >= DeferIndexesFrom && inserts.Count * 4L >= tableSize))
+                ? BulkInsert.DeferIndexes(connection, tx, "residents") : [];
+            using (var insert = new BulkInsert(connection, tx, "residents", "Id", "Name", "IdNumber", "IdIndex", "IdMasked", "Phone", "PhoneIndex",
+                       "PhoneMasked", "Male", "BirthDate", "AddressId", "RegionPath", "Kind", "Synthetic", "Declared", "Verified", "Since"))
+            {
+                object?[][] Prepare(int from, long firstId)
+                {
+                    var batch = new object?[Math.Min(InsertBatch, inserts.Count - from)][];
+                    Parallel.For(0, batch.Length, k =>
+                    {
+                        var i = inserts[from + k];
+                        var row = rows[i];
+                        batch[k] =
+                        [
+                            firstId + k, row.Name, protector.Encrypt(row.IdNumber), idIndexes[i], Mask.IdNumber(row.IdNumber),
+                            row.Phone is null ? null : protector.Encrypt(row.Phone), phoneIndexes[i], row.Phone is null ? null : Mask.Phone(row.Phone),
+                            (row.IdNumber[16] - '0') % 2 == 1, CitizenId.BirthDate(row.IdNumber), row.AddressId, row.RegionPath, (int)row.Kind,
+                            false, false, false, row.Since,
+                        ];
+                    });
+                    return batch;
+                }
+                var next = inserts.Count > 0 ? Task.Run(() => Prepare(0, id + 1), ct) : null;
+                for (var from = 0; from < inserts.Count; from += InsertBatch)
+                {
+                    var batch = await next!;
+                    next = from + InsertBatch < inserts.Count ? Task.Run(() => Prepare(from + InsertBatch, id + 1 + from + InsertBatch), ct) : null;
+                    ct.ThrowIfCancellationRequested();
+                    foreach (var values in batch) insert.Add(values);
+                    progress?.Report(rows.Count + rows.Count / 2 + (from + batch.Length) / 2);
+                }
+                id += inserts.Count;
+            }
+            BulkInsert.RestoreIndexes(connection, tx, deferred);
+            var inserted = inserts.Count;
             db.Audit(actor, now, "population.import.residents", "residents", $"rows={rows.Count} inserted={inserted} updated={updated} unchanged={unchanged}");
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
