@@ -30,8 +30,11 @@ public sealed class DemoSeeder(IServiceScopeFactory scopes, PersonalDataProtecto
         places.ChangeTracker.AutoDetectChangesEnabled = true;
         var result = await DemoDistrict.SeedAsync(places, protector, XiaoshanTowns.Load(), options, time.GetUtcNow().UtcDateTime, ct);
         progress?.WriteLine($"places: {result.Towns} towns, {result.Villages} villages, {result.Grids} grids, {result.Addresses} addresses ({clock.Elapsed.TotalSeconds:0.0} s)");
+        var now = time.GetUtcNow().UtcDateTime;
+        var landlords = await DemoLandlords.SeedAsync(population, protector, result.SeededAddresses, options.Seed, now, ct);
+        progress?.WriteLine($"landlords: {landlords.Individuals:N0} individual, {landlords.Enterprises:N0} enterprise ({clock.Elapsed.TotalSeconds:0.0} s)");
         var residents = await DemoResidents.SeedAsync(population, protector, result.SeededAddresses, options.Seed, ct,
-            new Progress<int>(n => progress?.WriteLine($"residents: {n:N0} ({clock.Elapsed.TotalSeconds:0.0} s)")));
+            new Progress<int>(n => progress?.WriteLine($"residents: {n:N0} ({clock.Elapsed.TotalSeconds:0.0} s)")), landlords.ByAddress, now);
         lookup.Invalidate();
         progress?.WriteLine($"residents: {residents} ({clock.Elapsed.TotalSeconds:0.0} s)");
         return new Summary(result.Towns, result.Villages, result.Grids, result.Addresses, residents, clock.Elapsed);
