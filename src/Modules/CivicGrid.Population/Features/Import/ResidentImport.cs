@@ -51,55 +51,91 @@ public static class ResidentImport
         var addresses = await places.Addresses.AsNoTracking().InScope(scope)
             .Select(a => new { a.DoorplateToken, a.Id, a.RegionPath }).ToDictionaryAsync(a => a.DoorplateToken, a => (a.Id, a.RegionPath), ct);
         var today = DateOnly.FromDateTime(now.AddHours(8));
+        // Rows are checked on all cores, in chunks; duplicates within the file are found afterwards, in file order.
+        var checks = new Checked[sheet.Count - 1];
+        var done = 0;
+        Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(1, sheet.Count, 8192), new ParallelOptions { CancellationToken = ct }, range =>
+        {
+            for (var i = range.Item1; i < range.Item2; i++) checks[i - 1] = Check(sheet[i], i + 1, columns, addresses, today);
+            progress?.Report(Interlocked.Add(ref done, range.Item2 - range.Item1));
+        });
         var rows = new List<Row>(sheet.Count - 1);
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (var i = 1; i < sheet.Count && errors.Count < MaxErrors; i++)
+        for (var i = 0; i < checks.Length && errors.Count < MaxErrors; i++)
         {
-            var line = i + 1;
-            string Cell(string zh) => columns.TryGetValue(zh, out var c) && c < sheet[i].Length ? sheet[i][c].Trim() : "";
-            var ok = true;
-            void Fail(string column, string value, string reason) { errors.Add(new ImportError(line, column, value, reason)); ok = false; }
-
-            var name = Cell("姓名");
-            if (name.Length is 0 or > 32) Fail("姓名", name, "姓名必填，最多 32 字 / name is required, at most 32 characters");
-            var rawId = Cell("身份证号");
-            if (!CitizenId.TryNormalize(rawId, out var id, out var idError, today)) Fail("身份证号", Mask.IdNumber(rawId), idError!);
-            else if (seen.TryGetValue(id, out var first)) Fail("身份证号", Mask.IdNumber(id), $"与第 {first} 行重复 / repeats row {first}");
-            else seen[id] = line;
-            var rawPhone = Cell("手机号");
-            string? phone = null;
-            if (rawPhone.Length > 0)
+            var check = checks[i];
+            if (check.Id is not null)
             {
-                if (MobileNumber.TryNormalize(rawPhone, out var p, out var phoneError)) phone = p;
-                else Fail("手机号", Mask.Phone(rawPhone), phoneError!);
+                if (seen.TryGetValue(check.Id, out var first))
+                {
+                    (check.Errors ??= []).Insert(check.NameFailed ? 1 : 0,
+                        new ImportError(i + 2, "身份证号", Mask.IdNumber(check.Id), $"与第 {first} 行重复 / repeats row {first}"));
+                }
+                else seen[check.Id] = i + 2;
             }
-            var token = Cell("门牌码");
-            if (!addresses.TryGetValue(token, out var address))
-                Fail("门牌码", token, "门牌码不存在或不在您的辖区内 / unknown doorplate or outside your area");
-            var kindText = Cell("类别");
-            var kind = kindText switch
-            {
-                "" or "户籍" or "household" => ResidenceKind.Household,
-                "流动" or "floating" => ResidenceKind.Floating,
-                _ => (ResidenceKind)(-1),
-            };
-            if ((int)kind < 0) Fail("类别", kindText, "类别须为“户籍”或“流动” / kind must be 户籍 or 流动");
-            DateOnly? since = null;
-            var dateText = Cell("入住日期");
-            if (dateText.Length > 0)
-            {
-                if (DateOnly.TryParseExact(dateText, ["yyyy-MM-dd", "yyyy/M/d", "yyyy-M-d", "yyyyMMdd"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var d)
-                    && d <= today && d.Year >= 1900)
-                    since = d;
-                else Fail("入住日期", dateText, "日期须为 yyyy-MM-dd，且不晚于今天 / date must be yyyy-MM-dd and not in the future");
-            }
-            if (ok) rows.Add(new Row(line, name, id, phone, address.Id, address.RegionPath, kind, since));
-            if (i % 10_000 == 0) progress?.Report(i);
+            if (check.Errors is not null) errors.AddRange(check.Errors);
+            else rows.Add(check.Row!);
         }
         if (errors.Count > 0) return new ImportSummary(sheet.Count - 1, 0, 0, 0, errors);
 
         var (inserted, updated, unchanged) = await WriteAsync(db, protector, rows, actor, now, progress, deferIndexes, ct);
         return new ImportSummary(rows.Count, inserted, updated, unchanged, errors);
+    }
+
+    private sealed class Checked
+    {
+        public Row? Row;
+        public string? Id;
+        public List<ImportError>? Errors;
+        public bool NameFailed;
+    }
+
+    private static readonly string[] DateFormats = ["yyyy-MM-dd", "yyyy/M/d", "yyyy-M-d", "yyyyMMdd"];
+
+    /// <summary>Validates one row on its own (everything but duplicates within the file).</summary>
+    private static Checked Check(string[] cells, int line, Dictionary<string, int> columns, Dictionary<string, (long Id, string RegionPath)> addresses, DateOnly today)
+    {
+        var result = new Checked();
+        string Cell(string zh) => columns.TryGetValue(zh, out var c) && c < cells.Length ? cells[c].Trim() : "";
+        void Fail(string column, string value, string reason) => (result.Errors ??= []).Add(new ImportError(line, column, value, reason));
+
+        var name = Cell("姓名");
+        if (name.Length is 0 or > 32)
+        {
+            Fail("姓名", name, "姓名必填，最多 32 字 / name is required, at most 32 characters");
+            result.NameFailed = true;
+        }
+        var rawId = Cell("身份证号");
+        if (!CitizenId.TryNormalize(rawId, out var id, out var idError, today)) Fail("身份证号", Mask.IdNumber(rawId), idError!);
+        else result.Id = id;
+        var rawPhone = Cell("手机号");
+        string? phone = null;
+        if (rawPhone.Length > 0)
+        {
+            if (MobileNumber.TryNormalize(rawPhone, out var p, out var phoneError)) phone = p;
+            else Fail("手机号", Mask.Phone(rawPhone), phoneError!);
+        }
+        var token = Cell("门牌码");
+        if (!addresses.TryGetValue(token, out var address))
+            Fail("门牌码", token, "门牌码不存在或不在您的辖区内 / unknown doorplate or outside your area");
+        var kindText = Cell("类别");
+        var kind = kindText switch
+        {
+            "" or "户籍" or "household" => ResidenceKind.Household,
+            "流动" or "floating" => ResidenceKind.Floating,
+            _ => (ResidenceKind)(-1),
+        };
+        if ((int)kind < 0) Fail("类别", kindText, "类别须为“户籍”或“流动” / kind must be 户籍 or 流动");
+        DateOnly? since = null;
+        var dateText = Cell("入住日期");
+        if (dateText.Length > 0)
+        {
+            if (DateOnly.TryParseExact(dateText, DateFormats, CultureInfo.InvariantCulture, DateTimeStyles.None, out var d) && d <= today && d.Year >= 1900)
+                since = d;
+            else Fail("入住日期", dateText, "日期须为 yyyy-MM-dd，且不晚于今天 / date must be yyyy-MM-dd and not in the future");
+        }
+        if (result.Errors is null) result.Row = new Row(line, name, id, phone, address.Id, address.RegionPath, kind, since);
+        return result;
     }
 
     private static Dictionary<string, int> MapHeaders(string[] header, List<ImportError> errors)
@@ -150,6 +186,9 @@ public static class ResidentImport
             nextId.CommandText = "SELECT COALESCE(MAX(\"Id\"), 0) FROM \"residents\"";
             var id = Convert.ToInt64(await nextId.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture);
             var tableSize = id;
+            // Created first: it raises SQLite's page cache for the whole load, the look-ups below included.
+            using var insert = new BulkInsert(connection, tx, "residents", "Id", "Name", "IdNumber", "IdIndex", "IdMasked", "Phone", "PhoneIndex",
+                "PhoneMasked", "Male", "BirthDate", "AddressId", "RegionPath", "Kind", "Synthetic", "Declared", "Verified", "Since");
             await using var update = Command(connection, tx,
                 "UPDATE \"residents\" SET \"Name\" = @p0, \"Phone\" = @p1, \"PhoneIndex\" = @p2, \"PhoneMasked\" = @p3, \"Kind\" = @p4 WHERE \"Id\" = @p5", 6);
             await using var close = Command(connection, tx, "UPDATE \"residents\" SET \"Until\" = @p0 WHERE \"Id\" = @p1", 2);
@@ -190,8 +229,6 @@ public static class ResidentImport
             // 2. The new rows. Encryption of the next batch runs on another core while this batch is inserted.
             var deferred = (deferIndexes ?? (inserts.Count >= DeferIndexesFrom && inserts.Count * 4L >= tableSize))
                 ? BulkInsert.DeferIndexes(connection, tx, "residents") : [];
-            using (var insert = new BulkInsert(connection, tx, "residents", "Id", "Name", "IdNumber", "IdIndex", "IdMasked", "Phone", "PhoneIndex",
-                       "PhoneMasked", "Male", "BirthDate", "AddressId", "RegionPath", "Kind", "Synthetic", "Declared", "Verified", "Since"))
             {
                 object?[][] Prepare(int from, long firstId)
                 {
