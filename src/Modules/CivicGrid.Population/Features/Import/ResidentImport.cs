@@ -40,7 +40,7 @@ public static class ResidentImport
 
     public static async Task<ImportSummary> RunAsync(PopulationDbContext db, PlacesDbContext places, PersonalDataProtector protector,
         IReadOnlyList<string[]> sheet, RegionScope scope, Actor actor, DateTime now, IProgress<int>? progress, CancellationToken ct,
-        bool? deferIndexes = null)
+        bool? largeLoad = null)
     {
         var errors = new List<ImportError>();
         if (sheet.Count == 0) return new ImportSummary(0, 0, 0, 0, [new ImportError(1, "", "", "文件为空 / the file is empty")]);
@@ -78,7 +78,7 @@ public static class ResidentImport
         }
         if (errors.Count > 0) return new ImportSummary(sheet.Count - 1, 0, 0, 0, errors);
 
-        var (inserted, updated, unchanged) = await WriteAsync(db, protector, rows, actor, now, progress, deferIndexes, ct);
+        var (inserted, updated, unchanged) = await WriteAsync(db, protector, rows, actor, now, progress, largeLoad, ct);
         return new ImportSummary(rows.Count, inserted, updated, unchanged, errors);
     }
 
@@ -163,7 +163,7 @@ public static class ResidentImport
     private const int InsertBatch = 4096;
 
     private static async Task<(int Inserted, int Updated, int Unchanged)> WriteAsync(PopulationDbContext db, PersonalDataProtector protector,
-        List<Row> rows, Actor actor, DateTime now, IProgress<int>? progress, bool? deferIndexes, CancellationToken ct)
+        List<Row> rows, Actor actor, DateTime now, IProgress<int>? progress, bool? largeLoad, CancellationToken ct)
     {
         // Blind indexes of every row, on all cores: they decide what happens to each row.
         var idIndexes = new string[rows.Count];
@@ -197,11 +197,14 @@ public static class ResidentImport
             //    before any index is deferred). Updates and closed residences are written here, by primary key.
             var (updated, unchanged) = (0, 0);
             var inserts = new List<int>(rows.Count);
+            // A large file first reads every ID blind index of the register from its index (one sequential scan), so that
+            // only the rows of people already known need the detailed look-up below.
+            var known = (largeLoad ?? rows.Count >= DeferIndexesFrom) ? await KnownIdIndexesAsync(connection, tx, ct) : null;
             for (var start = 0; start < rows.Count; start += 1000)
             {
                 var count = Math.Min(1000, rows.Count - start);
-                var indexes = idIndexes.AsSpan(start, count).ToArray();
-                var existing = (await db.Residents.AsNoTracking().Where(r => indexes.Contains(r.IdIndex) && r.Until == null)
+                var indexes = idIndexes.AsSpan(start, count).ToArray().Where(x => known is null || known.Contains(x)).ToArray();
+                var existing = (indexes.Length == 0 ? [] : await db.Residents.AsNoTracking().Where(r => indexes.Contains(r.IdIndex) && r.Until == null)
                         .Select(r => new { r.IdIndex, Row = new Existing(r.Id, r.AddressId, r.Name, r.PhoneIndex, r.Kind) }).ToListAsync(ct))
                     .ToLookup(r => r.IdIndex, r => r.Row);
                 for (var i = start; i < start + count; i++)
@@ -227,7 +230,7 @@ public static class ResidentImport
             }
 
             // 2. The new rows. Encryption of the next batch runs on another core while this batch is inserted.
-            var deferred = (deferIndexes ?? (inserts.Count >= DeferIndexesFrom && inserts.Count * 4L >= tableSize))
+            var deferred = (largeLoad ?? (inserts.Count >= DeferIndexesFrom && inserts.Count * 4L >= tableSize))
                 ? BulkInsert.DeferIndexes(connection, tx, "residents") : [];
             {
                 object?[][] Prepare(int from, long firstId)
@@ -271,6 +274,17 @@ public static class ResidentImport
         {
             await db.Database.CloseConnectionAsync();
         }
+    }
+
+    private static async Task<HashSet<string>> KnownIdIndexesAsync(DbConnection connection, DbTransaction tx, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = "SELECT \"IdIndex\" FROM \"residents\"";
+        var known = new HashSet<string>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) known.Add(reader.GetString(0));
+        return known;
     }
 
     private static DbCommand Command(DbConnection connection, DbTransaction tx, string sql, int parameters)
