@@ -30,7 +30,7 @@ public static class TenancyApi
     {
         services.AddSingleton<ReminderService>();
         services.AddHostedService(sp => sp.GetRequiredService<ReminderService>());
-        services.AddSingleton(new NavEntry(23, "出租房管理", "Rentals", "rentals", "house", StaffRoles));
+        services.AddSingleton(new NavEntry(23, "出租房管理", "Rentals", "rentals", "home", StaffRoles));
         return services;
     }
 
