@@ -32,6 +32,12 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
         ["GET /api/v1/account/me"] = [200],
         ["GET /api/v1/imports/templates/residents"] = [200, 403],
         ["POST /api/v1/imports/residents"] = [202, 403],
+        ["GET /api/v1/imports/templates/landlords"] = [200, 403],
+        ["POST /api/v1/imports/landlords"] = [202, 403],
+        ["GET /api/v1/imports/templates/properties"] = [200, 403],
+        ["POST /api/v1/imports/properties"] = [202, 403],
+        ["GET /api/v1/imports/templates/tenancies"] = [200, 403],
+        ["POST /api/v1/imports/tenancies"] = [202, 403],
     };
 
     private sealed record Foreign(int VillageId, int GridId, long AddressId, string AdminUserId, double Lon, double Lat, long DeclarationId, long ResidentId, long AlertId, long JobId,
@@ -179,7 +185,7 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
             "POST /api/v1/accounts" => new { userName = "intruder", displayName = "越权", role = Roles.VillageCadre, regionId = f.VillageId, password = "Strong@2021" },
             _ => null,
         };
-        if (key == "POST /api/v1/imports/residents")
+        if (key.StartsWith("POST /api/v1/imports/", StringComparison.Ordinal) && !key.Contains('{'))
         {
             var form = new MultipartFormDataContent();
             form.Add(new ByteArrayContent(Encoding.UTF8.GetBytes("姓名,身份证号,门牌码\n越权,11010519491231002X,matrixmatrixmatrix01\n")), "file", "foreign.csv");

@@ -41,6 +41,7 @@ public static class TenancyApi
         landlord.MapPost("/", MoveIn);
         landlord.MapPost("/{tenancyId:long}/move-out", MoveOut);
         landlord.MapGet("/late", LandlordLate);
+        Import.ImportKinds.MapRentalImportApi(api);
         api.MapGet("/regions/{id:int}/tenancies/late", RegionLate).WithTags("Population").RequireAuthorization(p => p.RequireRole(StaffRoles));
         return api;
     }
