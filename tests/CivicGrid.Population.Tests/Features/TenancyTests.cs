@@ -224,4 +224,37 @@ public partial class TenancyTests(PlatformFactory factory) : IClassFixture<Platf
         Assert.Contains(Mask.IdNumber(tenant), page);
         Assert.DoesNotContain(tenant, page);
     }
+
+    [Fact]
+    public async Task LandlordPage_MoveInAndMoveOutForms_ReportOnThePhonePage()
+    {
+        var (client, landlordId, propertyId) = await LandlordAsync("13600000008", Id(907), AddressInGrid("众联村第2网格", 7));
+        async Task<string> PostAsync(params (string Key, string Value)[] fields)
+        {
+            var token = AntiforgeryField().Match(await client.GetStringAsync("/landlord")).Groups[1].Value;
+            var form = fields.ToDictionary(f => f.Key, f => f.Value);
+            form["__RequestVerificationToken"] = token;
+            var response = await client.PostAsync("/landlord", new FormUrlEncodedContent(form));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return await response.Content.ReadAsStringAsync();
+        }
+        var tenant = Id(8);
+        var bad = await PostAsync(("_handler", "move-in"), ("MoveInInput.PropertyId", propertyId.ToString()), ("MoveInInput.Name", "褚八"),
+            ("MoveInInput.IdNumber", "11010519491231002Y"), ("MoveInInput.MoveIn", Today(-1)));
+        Assert.Contains("role=\"alert\"", bad);
+        Assert.Contains("身份证号", bad);
+        Assert.Equal(0, await factory.WithScopeAsync(sp => sp.GetRequiredService<PopulationDbContext>().Tenancies.CountAsync(t => t.LandlordId == landlordId)));
+
+        var good = await PostAsync(("_handler", "move-in"), ("MoveInInput.PropertyId", propertyId.ToString()), ("MoveInInput.Name", "褚八"),
+            ("MoveInInput.IdNumber", tenant), ("MoveInInput.Phone", "13700008888"), ("MoveInInput.MoveIn", Today(-1)), ("MoveInInput.LeaseEnd", ""));
+        Assert.Contains("已登记入住", good);
+        Assert.Contains("褚八", good);
+        Assert.DoesNotContain(tenant, good);
+        var id = await factory.WithScopeAsync(sp => sp.GetRequiredService<PopulationDbContext>().Tenancies.Where(t => t.LandlordId == landlordId).Select(t => t.Id).SingleAsync());
+
+        var moved = await PostAsync(("_handler", $"move-out-{id}"), ("MoveOutDate", Today()));
+        Assert.Contains("已登记退租", moved);
+        var moveOut = await factory.WithScopeAsync(sp => sp.GetRequiredService<PopulationDbContext>().Tenancies.Where(t => t.Id == id).Select(t => t.MoveOut).SingleAsync());
+        Assert.Equal(DateOnly.Parse(Today()), moveOut);
+    }
 }
