@@ -103,10 +103,10 @@ public class ReminderTests(ReminderDistrictFactory factory) : IClassFixture<Remi
         return result.Declaration!.Id;
     });
 
-    private Task<long> MoveInAsync(long landlordId, long propertyId, string idNumber, DateOnly moveIn, DateOnly? leaseEnd) => Db(async (db, protector) =>
+    private Task<long> MoveInAsync(long landlordId, long propertyId, string idNumber, DateOnly moveIn, DateOnly? leaseEnd, string name = "租客") => Db(async (db, protector) =>
     {
         var result = await Tenancies.ReportMoveInAsync(db, protector, landlordId,
-            new MoveInForm { PropertyId = propertyId, Name = "租客", IdNumber = idNumber, MoveIn = moveIn, LeaseEnd = leaseEnd }, Actor.System, Now, default);
+            new MoveInForm { PropertyId = propertyId, Name = name, IdNumber = idNumber, MoveIn = moveIn, LeaseEnd = leaseEnd }, Actor.System, Now, default);
         Assert.Equal(Tenancies.Outcome.Created, result.Outcome);
         return result.Tenancy!.Id;
     });
@@ -214,7 +214,16 @@ public class ReminderTests(ReminderDistrictFactory factory) : IClassFixture<Remi
     public async Task LateList_StaffSeeTheirAreaOnly_AndTheRentalsPageListsLateFirst()
     {
         var (landlordId, propertyId, _) = await RentalAsync(AddressAt("众联村第2网格", 4));
-        var tenancy = await MoveInAsync(landlordId, propertyId, NewId(), Today.AddDays(-30), Today.AddDays(-15));
+        var tenancy = await MoveInAsync(landlordId, propertyId, NewId(), Today.AddDays(-30), Today.AddDays(-15), "本村租客");
+        // Another village of the same town: the town officer sees it, the cadre of 众联村 does not.
+        var elsewhere = factory.WithScope(sp =>
+        {
+            var places = sp.GetRequiredService<PlacesDbContext>();
+            var village = places.Regions.AsNoTracking().First(r => r.Name == "众联村" && r.Level == RegionLevel.Village);
+            return places.Addresses.AsNoTracking().Where(a => !a.RegionPath.StartsWith(village.RegionPath)).OrderBy(a => a.Id).First();
+        });
+        var (otherLandlord, otherProperty, _) = await RentalAsync(elsewhere);
+        var foreignTenancy = await MoveInAsync(otherLandlord, otherProperty, NewId(), Today.AddDays(-30), Today.AddDays(-15), "外村租客");
         var (village, foreign) = factory.WithScope(sp =>
         {
             var places = sp.GetRequiredService<PlacesDbContext>();
@@ -225,6 +234,7 @@ public class ReminderTests(ReminderDistrictFactory factory) : IClassFixture<Remi
         var cadre = await factory.SignInAsync("cadre");
         var items = await cadre.GetFromJsonAsync<List<LateItem>>($"/api/v1/regions/{village}/tenancies/late");
         Assert.Contains(items!, i => i.Kind == ReminderKind.MoveOutLate && i.TargetId == tenancy && i.DaysLate > 0);
+        Assert.DoesNotContain(items!, i => i.TargetId == foreignTenancy);
         Assert.Equal(HttpStatusCode.NotFound, (await cadre.GetAsync($"/api/v1/regions/{foreign}/tenancies/late")).StatusCode);
         var grid = await factory.SignInAsync("grid");
         Assert.Equal(HttpStatusCode.Forbidden, (await grid.GetAsync($"/api/v1/regions/{village}/tenancies/late")).StatusCode);
@@ -233,5 +243,9 @@ public class ReminderTests(ReminderDistrictFactory factory) : IClassFixture<Remi
         Assert.Contains("出租房管理", page);
         Assert.Contains("late-report", page);
         Assert.Contains("有逾期", page);
+        Assert.Contains("本村租客", page);
+        Assert.DoesNotContain("外村租客", page);
+        var townPage = await (await factory.SignInAsync("town")).GetStringAsync("/rentals");
+        Assert.Contains("外村租客", townPage);
     }
 }
