@@ -257,4 +257,22 @@ public partial class TenancyTests(PlatformFactory factory) : IClassFixture<Platf
         var moveOut = await factory.WithScopeAsync(sp => sp.GetRequiredService<PopulationDbContext>().Tenancies.Where(t => t.Id == id).Select(t => t.MoveOut).SingleAsync());
         Assert.Equal(DateOnly.Parse(Today()), moveOut);
     }
+
+    [Fact]
+    public async Task LandlordLateReports_OwnOnly_OnThePhonePageAndTheApi()
+    {
+        var (client, _, propertyId) = await LandlordAsync("13600000009", Id(908), AddressInGrid("众联村第2网格", 8));
+        var (other, _, _) = await LandlordAsync("13600000010", Id(909), AddressInGrid("众联村第2网格", 9));
+        var created = await client.PostAsJsonAsync("/api/v1/landlord/tenancies", new { propertyId, name = "卫九", idNumber = Id(9), moveIn = Today(-40), leaseEnd = Today(-20) });
+        var tenancy = (await created.Content.ReadFromJsonAsync<TenancyDto>(Json))!;
+
+        var late = await client.GetFromJsonAsync<List<JsonElement>>("/api/v1/landlord/tenancies/late");
+        var item = Assert.Single(late!);
+        Assert.Equal(tenancy.Id, item.GetProperty("targetId").GetInt64());
+        Assert.Empty((await other.GetFromJsonAsync<List<JsonElement>>("/api/v1/landlord/tenancies/late"))!);
+        var page = await client.GetStringAsync("/landlord");
+        Assert.Contains("逾期未登记", page);
+        Assert.Contains("退租未登记", page);
+        Assert.DoesNotContain("逾期未登记", await other.GetStringAsync("/landlord"));
+    }
 }
