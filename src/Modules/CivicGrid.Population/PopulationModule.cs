@@ -46,6 +46,7 @@ public static class PopulationModule
             .AddAuthenticationSchemes(Features.Landlords.Landlords.Scheme)
             .RequireAuthenticatedUser()
             .RequireClaim(Features.Landlords.Landlords.LandlordIdClaim));
+        Features.Tenancies.TenancyApi.AddTenancies(services);
         services.AddSingleton(new AddressPanel(10, typeof(Pages.AddressResidents)));
         services.AddSingleton(new NavEntry(20, "人口查询", "Residents", "residents", "people",
             Roles.DistrictAdmin, Roles.TownOfficer, Roles.VillageCadre, Roles.GridWorker, Roles.PoliceOfficer));
@@ -59,6 +60,7 @@ public static class PopulationModule
     {
         api.MapDeclarationApi();
         api.MapResidentApi();
+        Features.Tenancies.TenancyApi.MapTenancyApi(api);
         Features.Import.ImportApi.MapImportApi(api);
         app.MapPost("/landlord/logout", async (HttpContext http) =>
         {

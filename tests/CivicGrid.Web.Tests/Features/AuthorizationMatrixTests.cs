@@ -32,9 +32,19 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
         ["GET /api/v1/account/me"] = [200],
         ["GET /api/v1/imports/templates/residents"] = [200, 403],
         ["POST /api/v1/imports/residents"] = [202, 403],
+        ["GET /api/v1/imports/templates/landlords"] = [200, 403],
+        ["POST /api/v1/imports/landlords"] = [202, 403],
+        ["GET /api/v1/imports/templates/properties"] = [200, 403],
+        ["POST /api/v1/imports/properties"] = [202, 403],
+        ["GET /api/v1/imports/templates/tenancies"] = [200, 403],
+        ["POST /api/v1/imports/tenancies"] = [202, 403],
     };
 
-    private sealed record Foreign(int VillageId, int GridId, long AddressId, string AdminUserId, double Lon, double Lat, long DeclarationId, long ResidentId, long AlertId, long JobId);
+    private sealed record Foreign(int VillageId, int GridId, long AddressId, string AdminUserId, double Lon, double Lat, long DeclarationId, long ResidentId, long AlertId, long JobId,
+        long PropertyId, long TenancyId);
+
+    // Landlord endpoints take only the landlord cookie: a staff cookie is no landlord, so they answer 401.
+    private static bool LandlordOnly(string key) => key.Contains(" /api/v1/landlord/", StringComparison.Ordinal);
 
     private async Task<Foreign> ForeignDataAsync()
     {
@@ -88,6 +98,29 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
                 population.ImportJobs.Add(job);
                 await population.SaveChangesAsync();
             }
+            // A landlord's rental and tenancy at the foreign address.
+            var tenancy = await population.Tenancies.FirstOrDefaultAsync(t => t.AddressId == address.Id);
+            if (tenancy is null)
+            {
+                var landlord = new Landlord
+                {
+                    Name = "越权房东", Phone = protector.Encrypt("13900009999"), PhoneIndex = protector.BlindIndex("phone", "13900009999"), PhoneMasked = "139****9999",
+                    RegisteredAt = DateTime.UtcNow,
+                };
+                population.Landlords.Add(landlord);
+                await population.SaveChangesAsync();
+                var property = new RentalProperty { LandlordId = landlord.Id, AddressId = address.Id, RegionPath = address.RegionPath, Rooms = 1, RegisteredAt = DateTime.UtcNow };
+                population.RentalProperties.Add(property);
+                await population.SaveChangesAsync();
+                tenancy = new Tenancy
+                {
+                    RentalPropertyId = property.Id, LandlordId = landlord.Id, AddressId = address.Id, RegionPath = address.RegionPath, TenantName = "越权",
+                    TenantIdNumber = protector.Encrypt(id), TenantIdIndex = protector.BlindIndex("id", id), TenantIdMasked = Mask.IdNumber(id),
+                    MoveIn = new DateOnly(2026, 1, 1), MoveInReportedAt = DateTime.UtcNow,
+                };
+                population.Tenancies.Add(tenancy);
+                await population.SaveChangesAsync();
+            }
             // A fraud alert about a resident of 光明村, routed to 靖江街道's station.
             var antifraud = sp.GetRequiredService<AntiFraudDbContext>();
             var alert = await antifraud.Alerts.FirstOrDefaultAsync(a => a.RegionPath == grid.RegionPath);
@@ -101,7 +134,8 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
                 antifraud.Alerts.Add(alert);
                 await antifraud.SaveChangesAsync();
             }
-            return new Foreign(village.Id, grid.Id, address.Id, admin!.Id, address.Lon, address.Lat, declaration.Id, resident.Id, alert.Id, job.Id);
+            return new Foreign(village.Id, grid.Id, address.Id, admin!.Id, address.Lon, address.Lat, declaration.Id, resident.Id, alert.Id, job.Id,
+                tenancy.RentalPropertyId, tenancy.Id);
         });
     }
 
@@ -121,6 +155,7 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
         {
             ("id", f.VillageId.ToString()), ("addressId", f.AddressId.ToString()), ("userId", f.AdminUserId),
             ("declarationId", f.DeclarationId.ToString()), ("residentId", f.ResidentId.ToString()), ("alertId", f.AlertId.ToString()), ("jobId", f.JobId.ToString()),
+            ("tenancyId", f.TenancyId.ToString()),
         })
         {
             url = System.Text.RegularExpressions.Regex.Replace(url, $@"\{{{name}(:[a-z]+)?\}}", value);
@@ -145,10 +180,12 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
             "POST /api/v1/residents/search" => new { regionId = f.VillageId, name = "越" },
             "POST /api/v1/residents/{residentId:long}/unmask" => new { field = "id", reason = "越权查看身份证" },
             "POST /api/v1/antifraud/alerts/{alertId:long}/dissuasions" => new { method = "visit", outcome = "dissuaded", amountProtected = 1000 },
+            "POST /api/v1/landlord/tenancies" => new { propertyId = f.PropertyId, name = "越权", idNumber = "11010519491231002X", moveIn = "2026-11-01" },
+            "POST /api/v1/landlord/tenancies/{tenancyId:long}/move-out" => new { moveOut = "2026-11-20" },
             "POST /api/v1/accounts" => new { userName = "intruder", displayName = "越权", role = Roles.VillageCadre, regionId = f.VillageId, password = "Strong@2021" },
             _ => null,
         };
-        if (key == "POST /api/v1/imports/residents")
+        if (key.StartsWith("POST /api/v1/imports/", StringComparison.Ordinal) && !key.Contains('{'))
         {
             var form = new MultipartFormDataContent();
             form.Add(new ByteArrayContent(Encoding.UTF8.GetBytes("姓名,身份证号,门牌码\n越权,11010519491231002X,matrixmatrixmatrix01\n")), "file", "foreign.csv");
@@ -194,6 +231,11 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
             using var request = new HttpRequestMessage(new HttpMethod(e.Method), Url(e.Pattern, f, e.Key)) { Content = Body(e.Key, e.HasBody, f) };
             var response = await client.SendAsync(request);
             var status = (int)response.StatusCode;
+            if (LandlordOnly(e.Key))
+            {
+                Assert.True(status == 401, $"{e.Key} as {user} answered {status}");
+                continue;
+            }
             if (ScopeFree.TryGetValue(e.Key, out var allowed))
             {
                 Assert.True(allowed.Contains(status), $"{e.Key} as {user} answered {status}");
@@ -208,6 +250,8 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
         Assert.False(rogue);
         var decided = await factory.WithScopeAsync(sp => sp.GetRequiredService<PopulationDbContext>().Declarations.AnyAsync(d => d.Id == f.DeclarationId && d.Status != DeclarationStatus.Pending));
         Assert.False(decided);
+        var movedOut = await factory.WithScopeAsync(sp => sp.GetRequiredService<PopulationDbContext>().Tenancies.AnyAsync(t => t.Id == f.TenancyId && t.MoveOut != null));
+        Assert.False(movedOut);
         var dissuaded = await factory.WithScopeAsync(sp => sp.GetRequiredService<AntiFraudDbContext>().Dissuasions.AnyAsync(d => d.AlertId == f.AlertId));
         Assert.False(dissuaded);
     }

@@ -11,16 +11,16 @@ using Microsoft.EntityFrameworkCore;
 namespace CivicGrid.Web.Features.Demo;
 
 /// <summary>
-/// `dotnet run --project src/CivicGrid.Web -- import residents FILE [--region-id N]`: the same import as the web page,
+/// `dotnet run --project src/CivicGrid.Web -- import residents|landlords|properties|tenancies FILE [--region-id N]`: the same import as the web page,
 /// in the foreground with progress on the console. On errors nothing is written and FILE.errors.xlsx is saved beside it.
 /// </summary>
 public static class ImportCommand
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        if (args.Length < 2 || args[0] != "residents")
+        if (args.Length < 2 || !ImportKinds.All.Contains(args[0]))
         {
-            await Console.Error.WriteLineAsync("用法 / usage: import residents <file.xlsx|file.csv> [--region-id N]");
+            await Console.Error.WriteLineAsync("用法 / usage: import residents|landlords|properties|tenancies <file.xlsx|file.csv> [--region-id N]");
             return 2;
         }
         var file = args[1];
@@ -60,7 +60,7 @@ public static class ImportCommand
         var total = Math.Max(1, sheet.Count - 1);
         Console.WriteLine($"read {sheet.Count - 1:N0} rows in {clock.Elapsed.TotalSeconds:0.0} s");
         var progress = new Progress<int>(n => Console.Write($"\r{Math.Min(100, n * 50 / total),3}%  {n:N0}"));
-        var summary = await ResidentImport.RunAsync(scope.ServiceProvider.GetRequiredService<PopulationDbContext>(), places,
+        var summary = await ImportKinds.RunAsync(args[0], scope.ServiceProvider.GetRequiredService<PopulationDbContext>(), places,
             scope.ServiceProvider.GetRequiredService<PersonalDataProtector>(), sheet, new RegionScope(region.Id, region.RegionPath, region.Level),
             Actor.System with { UserName = "cli" }, DateTime.UtcNow, progress, cts.Token);
         Console.WriteLine();

@@ -139,41 +139,26 @@ public static class Declarations
     }
 
     /// <summary>Confirms a declaration the caller was already found entitled to (staff by region, landlord by property).</summary>
+    public static Task<DecisionOutcome> ConfirmAsync(PopulationDbContext db, PersonalDataProtector protector, Declaration d, Actor actor,
+        DateTime now, CancellationToken ct) => ConfirmAsync(db, protector, d, actor, now, null, ct);
+
+    /// <summary>As above; <paramref name="alsoWrite"/> adds the caller's own rows (a landlord's tenancy) to the same transaction.</summary>
     public static async Task<DecisionOutcome> ConfirmAsync(PopulationDbContext db, PersonalDataProtector protector, Declaration d, Actor actor,
-        DateTime now, CancellationToken ct)
+        DateTime now, Func<Resident, Task>? alsoWrite, CancellationToken ct)
     {
         if (d.Status != DeclarationStatus.Pending) return DecisionOutcome.AlreadyDecided;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var open = await db.Residents.Where(r => r.IdIndex == d.IdIndex && r.Until == null).ToListAsync(ct);
-        var here = open.FirstOrDefault(r => r.AddressId == d.AddressId);
-        foreach (var elsewhere in open.Where(r => r.AddressId != d.AddressId))
-        {
-            elsewhere.Until = d.MoveInDate.AddDays(-1) < (elsewhere.Since ?? DateOnly.MinValue) ? d.MoveInDate : d.MoveInDate.AddDays(-1);
-        }
-        if (here is null)
-        {
-            // Birth date and sex come from the ID number, decrypted here only to derive them; it is never shown or kept in clear.
-            var idNumber = protector.Decrypt(d.IdNumber);
-            here = new Resident
-            {
-                Name = d.Name, IdNumber = d.IdNumber, IdIndex = d.IdIndex, IdMasked = d.IdMasked, AddressId = d.AddressId, RegionPath = d.RegionPath,
-                Since = d.MoveInDate, BirthDate = CitizenId.BirthDate(idNumber), Male = (idNumber[16] - '0') % 2 == 1, Declared = true, Verified = true,
-                Kind = d.Relation == Relation.Tenant ? ResidenceKind.Floating : ResidenceKind.Household,
-            };
-            db.Residents.Add(here);
-        }
-        here.Name = d.Name;
-        here.Phone = d.Phone ?? here.Phone;
-        here.PhoneIndex = d.PhoneIndex ?? here.PhoneIndex;
-        here.PhoneMasked = d.PhoneMasked ?? here.PhoneMasked;
+        var (here, closed) = await Residents.Residences.MoveInAsync(db, protector,
+            new Residents.PersonRecord(d.Name, d.IdNumber, d.IdIndex, d.IdMasked, d.Phone, d.PhoneIndex, d.PhoneMasked),
+            d.AddressId, d.RegionPath, d.MoveInDate, d.Relation == Relation.Tenant ? ResidenceKind.Floating : ResidenceKind.Household, ct);
         here.Declared = true;
-        here.Verified = true;
         d.Status = DeclarationStatus.Confirmed;
         d.DecidedAt = now;
         d.DecidedBy = actor.UserName;
         await db.SaveChangesAsync(ct);
         d.ResidentId = here.Id;
-        db.Audit(actor, now, "population.declaration.confirm", $"declaration:{d.Id}", $"resident:{here.Id} closed:{open.Count(r => r.AddressId != d.AddressId)}");
+        if (alsoWrite is not null) await alsoWrite(here);
+        db.Audit(actor, now, "population.declaration.confirm", $"declaration:{d.Id}", $"resident:{here.Id} closed:{closed}");
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         return DecisionOutcome.Done;

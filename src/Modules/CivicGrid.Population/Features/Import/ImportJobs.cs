@@ -107,7 +107,7 @@ public sealed class ImportWorker(IServiceScopeFactory scopes, Importer queue, Ti
             job.Rows = Math.Max(0, sheet.Count - 1);
             var places = sp.GetRequiredService<PlacesDbContext>();
             var region = await places.Regions.AsNoTracking().FirstAsync(r => r.Id == job.RegionId, ct);
-            var summary = await ResidentImport.RunAsync(db, places, sp.GetRequiredService<PersonalDataProtector>(), sheet,
+            var summary = await ImportKinds.RunAsync(job.Kind, db, places, sp.GetRequiredService<PersonalDataProtector>(), sheet,
                 new RegionScope(region.Id, region.RegionPath, region.Level), actor, time.GetUtcNow().UtcDateTime,
                 new Progress<int>(n => queue.Report(jobId, n)), ct);
             db.ChangeTracker.Clear();
@@ -154,8 +154,11 @@ public static class ImportApi
         return api;
     }
 
-    private static async Task<Results<Accepted<ImportJobDto>, ValidationProblem>> Upload(IFormFile? file, HttpContext http, PopulationDbContext db,
-        Importer queue, TimeProvider time, CancellationToken ct)
+    private static Task<Results<Accepted<ImportJobDto>, ValidationProblem>> Upload(IFormFile? file, HttpContext http, PopulationDbContext db,
+        Importer queue, TimeProvider time, CancellationToken ct) => UploadAsync(ImportKinds.Residents, file, http, db, queue, time, ct);
+
+    public static async Task<Results<Accepted<ImportJobDto>, ValidationProblem>> UploadAsync(string kind, IFormFile? file, HttpContext http,
+        PopulationDbContext db, Importer queue, TimeProvider time, CancellationToken ct)
     {
         if (file is null || file.Length == 0) return Problems.Field("file", "请上传 .xlsx 或 .csv 文件", "upload an .xlsx or .csv file");
         if (file.Length > Importer.MaxFileBytes) return Problems.Field("file", "文件超过 200 MB", "the file is larger than 200 MB");
@@ -163,7 +166,7 @@ public static class ImportApi
             return Problems.Field("file", "仅支持 .xlsx 或 .csv 文件", "only .xlsx and .csv files are accepted");
         using var buffer = new MemoryStream();
         await file.CopyToAsync(buffer, ct);
-        var job = await queue.SubmitAsync(db, "residents", file.FileName, buffer.ToArray(), http.User.RequiredScope(), Actor.From(http),
+        var job = await queue.SubmitAsync(db, kind, file.FileName, buffer.ToArray(), http.User.RequiredScope(), Actor.From(http),
             time.GetUtcNow().UtcDateTime, ct);
         return TypedResults.Accepted($"/api/v1/imports/{job.Id}", queue.ToDto(job));
     }

@@ -164,6 +164,16 @@ public static class Landlords
         o.SlidingExpiration = true;
         o.LoginPath = "/landlord/login";
         o.AccessDeniedPath = "/landlord/login";
+        // The landlord API answers 401/403 instead of redirecting to the sign-in page.
+        o.Events.OnRedirectToLogin = c => ApiOrRedirect(c, StatusCodes.Status401Unauthorized);
+        o.Events.OnRedirectToAccessDenied = c => ApiOrRedirect(c, StatusCodes.Status403Forbidden);
         return o;
+    }
+
+    private static Task ApiOrRedirect(RedirectContext<CookieAuthenticationOptions> c, int status)
+    {
+        if (c.Request.Path.StartsWithSegments("/api")) c.Response.StatusCode = status;
+        else c.Response.Redirect(c.RedirectUri);
+        return Task.CompletedTask;
     }
 }

@@ -1,0 +1,78 @@
+using CivicGrid.Kernel;
+using CivicGrid.Kernel.Regions;
+using CivicGrid.Population.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace CivicGrid.Population.Features.Reminders;
+
+/// <summary>
+/// A landlord's report that is late. <see cref="Since"/> is the day the report became due (the move-in, the lease end or
+/// the day the tenant moved in elsewhere); <see cref="Deadline"/> the last day it could be reported in time.
+/// </summary>
+public sealed record LateItem(ReminderKind Kind, long TargetId, long LandlordId, long PropertyId, long AddressId, string RegionPath, string TenantName,
+    string TenantIdMasked, DateOnly Since, DateOnly Deadline, int DaysLate)
+{
+    public string KindTitle => Kind == ReminderKind.MoveInLate ? Bilingual.Pick("入住未登记", "Move-in not reported") : Bilingual.Pick("退租未登记", "Move-out not reported");
+}
+
+/// <summary>
+/// Finds late landlord reports with the district's rules (<see cref="PopulationOptions"/>): (a) a tenant declared themselves
+/// (pending or confirmed) at a rental and the landlord reported no tenancy for that person by the move-in deadline; (b) an
+/// open tenancy whose lease ended, or whose tenant has since declared or been registered at another address, without a
+/// move-out by the deadline in working days. A report is late the day after its deadline, not on it.
+/// </summary>
+public static class LateReports
+{
+    /// <summary>Lists go back a year: older unreported events are history, not reminders.</summary>
+    public const int ListLookbackDays = 365;
+
+    public static async Task<List<LateItem>> FindAsync(PopulationDbContext db, PopulationOptions options, DateOnly today, RegionScope? scope,
+        long? landlordId, DateOnly notBefore, CancellationToken ct)
+    {
+        var items = new List<LateItem>();
+
+        // (a) Move-ins: the deadline moveIn + N days lies before today ⇔ moveIn < today − N.
+        var lastLateMoveIn = today.AddDays(-options.MoveInReportDays - 1);
+        var declarations = db.Declarations.AsNoTracking().Where(d => (d.Status == DeclarationStatus.Pending || d.Status == DeclarationStatus.Confirmed)
+            && d.Relation != Relation.Owner && d.MoveInDate <= lastLateMoveIn && d.MoveInDate >= notBefore);
+        if (scope is not null) declarations = declarations.InScope(scope);
+        var properties = db.RentalProperties.AsNoTracking();
+        if (landlordId is not null) properties = properties.Where(p => p.LandlordId == landlordId);
+        var moveIns = await (from d in declarations
+                             join p in properties on d.AddressId equals p.AddressId
+                             where !db.Tenancies.Any(t => t.RentalPropertyId == p.Id && t.TenantIdIndex == d.IdIndex && (t.MoveOut == null || t.MoveOut >= d.MoveInDate))
+                             select new { d.Id, p.LandlordId, PropertyId = p.Id, d.AddressId, d.RegionPath, d.Name, d.IdMasked, d.MoveInDate })
+            .ToListAsync(ct);
+        // An address let by two landlords: the declaration is reminded to the first one.
+        foreach (var m in moveIns.GroupBy(m => m.Id).Select(g => g.OrderBy(x => x.PropertyId).First()))
+        {
+            var deadline = options.MoveInDeadline(m.MoveInDate);
+            items.Add(new LateItem(ReminderKind.MoveInLate, m.Id, m.LandlordId, m.PropertyId, m.AddressId, m.RegionPath, m.Name, m.IdMasked, m.MoveInDate,
+                deadline, today.DayNumber - deadline.DayNumber));
+        }
+
+        // (b) Move-outs of open tenancies: due from the lease end, or from the first day the tenant lives elsewhere.
+        var tenancies = db.Tenancies.AsNoTracking().Where(t => t.MoveOut == null);
+        if (scope is not null) tenancies = tenancies.InScope(scope);
+        if (landlordId is not null) tenancies = tenancies.Where(t => t.LandlordId == landlordId);
+        var open = await tenancies.Select(t => new
+            {
+                t.Id, t.LandlordId, t.RentalPropertyId, t.AddressId, t.RegionPath, t.TenantName, t.TenantIdMasked, t.LeaseEnd,
+                Declared = db.Declarations.Where(d => d.IdIndex == t.TenantIdIndex && d.AddressId != t.AddressId && d.Status != DeclarationStatus.Rejected
+                    && d.MoveInDate > t.MoveIn).Min(d => (DateOnly?)d.MoveInDate),
+                Registered = db.Residents.Where(r => r.IdIndex == t.TenantIdIndex && r.AddressId != t.AddressId && r.Since > t.MoveIn).Min(r => r.Since),
+            })
+            .Where(x => (x.LeaseEnd != null && x.LeaseEnd < today) || x.Declared < today || x.Registered < today)
+            .ToListAsync(ct);
+        foreach (var t in open)
+        {
+            var since = new[] { t.LeaseEnd, t.Declared, t.Registered }.Where(d => d is not null).Min()!.Value;
+            if (since < notBefore) continue;
+            var deadline = options.MoveOutDeadline(since);
+            if (deadline >= today) continue;
+            items.Add(new LateItem(ReminderKind.MoveOutLate, t.Id, t.LandlordId, t.RentalPropertyId, t.AddressId, t.RegionPath, t.TenantName,
+                t.TenantIdMasked, since, deadline, today.DayNumber - deadline.DayNumber));
+        }
+        return items.OrderByDescending(i => i.DaysLate).ThenBy(i => i.TargetId).ToList();
+    }
+}

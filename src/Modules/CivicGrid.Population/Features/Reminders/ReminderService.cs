@@ -1,0 +1,111 @@
+using CivicGrid.Kernel.PersonalData;
+using CivicGrid.Places.Data;
+using CivicGrid.Population.Data;
+using CivicGrid.Population.Features.Outbox;
+using CivicGrid.Population.Features.Tenancies;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace CivicGrid.Population.Features.Reminders;
+
+/// <summary>
+/// Reminds landlords of late reports by SMS (through the outbox), about once an hour on the platform's clock. Each late
+/// report is reminded once: a <see cref="Reminder"/> row (unique by kind, target and due day) commits with its message.
+/// </summary>
+public sealed class ReminderService(IServiceScopeFactory scopes, TimeProvider time, IOptionsMonitor<PopulationOptions> options, OutboxSignal signal,
+    ILogger<ReminderService> logger) : BackgroundService
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromHours(1);
+
+    /// <summary>Events older than this are not reminded by SMS (e.g. history imported at start); lists still show them.</summary>
+    public const int ReminderLookbackDays = 90;
+
+    // One run at a time in this process: the hourly loop and a direct call never send the same reminder twice.
+    private readonly SemaphoreSlim gate = new(1, 1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            await Task.Delay(Interval, time, stoppingToken);
+            try
+            {
+                await RunOnceAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "Reminder run failed; retrying in an hour");
+            }
+        }
+    }
+
+    /// <summary>Sends the reminders due now; returns how many were sent.</summary>
+    public async Task<int> RunOnceAsync(CancellationToken ct)
+    {
+        await gate.WaitAsync(ct);
+        try
+        {
+            using var scope = scopes.CreateScope();
+            var db = scope.ServiceProvider.GetRequiredService<PopulationDbContext>();
+            var places = scope.ServiceProvider.GetRequiredService<PlacesDbContext>();
+            var protector = scope.ServiceProvider.GetRequiredService<PersonalDataProtector>();
+            var now = time.GetUtcNow().UtcDateTime;
+            var today = Tenancies.Tenancies.Today(now);
+            var late = await LateReports.FindAsync(db, options.CurrentValue, today, null, null, today.AddDays(-ReminderLookbackDays), ct);
+            if (late.Count == 0) return 0;
+            var sent = 0;
+            foreach (var chunk in late.Chunk(500))
+            {
+                var targets = chunk.Select(l => l.TargetId).Distinct().ToList();
+                var done = (await db.Reminders.AsNoTracking().Where(r => targets.Contains(r.TargetId))
+                    .Select(r => new { r.Kind, r.TargetId, r.DueOn }).ToListAsync(ct)).Select(r => (r.Kind, r.TargetId, r.DueOn)).ToHashSet();
+                var todo = chunk.Where(l => !done.Contains((l.Kind, l.TargetId, l.Deadline))).ToList();
+                if (todo.Count == 0) continue;
+                var landlordIds = todo.Select(l => l.LandlordId).Distinct().ToList();
+                var phones = await db.Landlords.AsNoTracking().Where(l => landlordIds.Contains(l.Id)).ToDictionaryAsync(l => l.Id, l => l.Phone, ct);
+                var addressIds = todo.Select(l => l.AddressId).Distinct().ToList();
+                var lines = (await places.Addresses.AsNoTracking().Where(a => addressIds.Contains(a.Id)).ToListAsync(ct))
+                    .ToDictionary(a => a.Id, a => Places.Features.Addresses.AddressText.Line(a.Street, a.Building, a.Unit, a.Room));
+                foreach (var item in todo)
+                {
+                    db.Reminders.Add(new Reminder
+                    {
+                        Kind = item.Kind, TargetId = item.TargetId, DueOn = item.Deadline, RegionPath = item.RegionPath, LandlordId = item.LandlordId, SentAt = now,
+                    });
+                    if (phones.TryGetValue(item.LandlordId, out var phone))
+                        OutboxSignal.Enqueue(db, protector, protector.Decrypt(phone), Message(item, lines.GetValueOrDefault(item.AddressId) ?? ""), now);
+                }
+                try
+                {
+                    await db.SaveChangesAsync(ct);
+                    sent += todo.Count;
+                }
+                catch (DbUpdateException e)
+                {
+                    // Another node reminded some of them first (unique kind/target/due day): theirs stands, the rest go next run.
+                    logger.LogInformation(e, "Reminders already sent elsewhere; skipped {Count}", todo.Count);
+                    db.ChangeTracker.Clear();
+                }
+            }
+            if (sent > 0) signal.Notify();
+            return sent;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    public static string Message(LateItem item, string address) => item.Kind == ReminderKind.MoveInLate
+        ? $"【萧山基层智治】您的出租房（{address}）租客{Mask.Name(item.TenantName)}于{item.Since:yyyy-MM-dd}入住，应在{item.Deadline:yyyy-MM-dd}前登记，现已逾期，请尽快登录房东页面登记租住信息。"
+        : $"【萧山基层智治】您的出租房（{address}）租客{Mask.Name(item.TenantName)}自{item.Since:yyyy-MM-dd}起已租期届满或迁居他处，退租应在{item.Deadline:yyyy-MM-dd}前登记，现已逾期，请尽快登录房东页面登记退租。";
+
+    public override void Dispose()
+    {
+        gate.Dispose();
+        base.Dispose();
+    }
+}

@@ -1,0 +1,107 @@
+using CivicGrid.Kernel;
+using CivicGrid.Kernel.Accounts;
+using CivicGrid.Kernel.PersonalData;
+using CivicGrid.Kernel.Regions;
+using CivicGrid.Kernel.Web;
+using CivicGrid.Places.Data;
+using CivicGrid.Population.Data;
+using CivicGrid.Population.Features.Landlords;
+using CivicGrid.Population.Features.Reminders;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace CivicGrid.Population.Features.Tenancies;
+
+/// <summary>
+/// Wiring of the rental slice: landlords' tenancy reports (landlord cookie; a landlord reaches only their own properties,
+/// anything else answers 404), the staff list of late reports (region-scoped), the reminder service and the staff page.
+/// </summary>
+public static class TenancyApi
+{
+    /// <summary>Roles that oversee rentals: village cadres, town and district staff.</summary>
+    public static readonly string[] StaffRoles = [Roles.DistrictAdmin, Roles.TownOfficer, Roles.VillageCadre];
+
+    public static IServiceCollection AddTenancies(this IServiceCollection services)
+    {
+        services.AddSingleton<ReminderService>();
+        services.AddHostedService(sp => sp.GetRequiredService<ReminderService>());
+        services.AddSingleton(new NavEntry(23, "出租房管理", "Rentals", "rentals", "home", StaffRoles));
+        return services;
+    }
+
+    public static RouteGroupBuilder MapTenancyApi(this RouteGroupBuilder api)
+    {
+        var landlord = api.MapGroup("/landlord/tenancies").WithTags("Landlords").RequireAuthorization(Landlords.Landlords.Policy);
+        landlord.MapGet("/", List);
+        landlord.MapPost("/", MoveIn);
+        landlord.MapPost("/{tenancyId:long}/move-out", MoveOut);
+        landlord.MapGet("/late", LandlordLate);
+        Import.ImportKinds.MapRentalImportApi(api);
+        api.MapGet("/regions/{id:int}/tenancies/late", RegionLate).WithTags("Population").RequireAuthorization(p => p.RequireRole(StaffRoles));
+        return api;
+    }
+
+    private static long Me(HttpContext http) => Landlords.Landlords.LandlordId(http.User) ?? 0;
+
+    private static Kernel.Audit.Actor LandlordActor(HttpContext http) =>
+        new(null, $"landlord:{Me(http)}", "landlord", "", http.Connection.RemoteIpAddress?.ToString());
+
+    private static async Task<Ok<List<TenancyDto>>> List(bool? open, HttpContext http, PopulationDbContext db, CancellationToken ct)
+    {
+        var query = Tenancies.OfLandlord(db, Me(http)).AsNoTracking();
+        if (open is not null) query = open.Value ? query.Where(t => t.MoveOut == null) : query.Where(t => t.MoveOut != null);
+        var rows = await query.OrderByDescending(t => t.Id).Take(500).ToListAsync(ct);
+        return TypedResults.Ok(rows.Select(TenancyDto.From).ToList());
+    }
+
+    private static async Task<Results<Created<TenancyDto>, Ok<TenancyDto>, ValidationProblem, ProblemHttpResult>> MoveIn(MoveInForm form, HttpContext http,
+        PopulationDbContext db, PersonalDataProtector protector, TimeProvider time, CancellationToken ct)
+    {
+        var result = await Tenancies.ReportMoveInAsync(db, protector, Me(http), form, LandlordActor(http), time.GetUtcNow().UtcDateTime, ct);
+        return result.Outcome switch
+        {
+            Tenancies.Outcome.Created => TypedResults.Created($"/api/v1/landlord/tenancies/{result.Tenancy!.Id}", TenancyDto.From(result.Tenancy)),
+            Tenancies.Outcome.Merged => TypedResults.Ok(TenancyDto.From(result.Tenancy!)),
+            Tenancies.Outcome.Invalid => result.Errors.ToProblem(),
+            _ => Problems.NotFound("出租房不存在或不属于您", "Rental property not found or not yours"),
+        };
+    }
+
+    private static async Task<Results<Ok<TenancyDto>, ValidationProblem, ProblemHttpResult>> MoveOut(long tenancyId, MoveOutForm form, HttpContext http,
+        PopulationDbContext db, TimeProvider time, CancellationToken ct)
+    {
+        var result = await Tenancies.ReportMoveOutAsync(db, Me(http), tenancyId, form, LandlordActor(http), time.GetUtcNow().UtcDateTime, ct);
+        return result.Outcome switch
+        {
+            Tenancies.Outcome.Done => TypedResults.Ok(TenancyDto.From(result.Tenancy!)),
+            Tenancies.Outcome.Invalid => result.Errors.ToProblem(),
+            Tenancies.Outcome.AlreadyMovedOut => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: Bilingual.Both("已退租", "Already moved out"),
+                detail: Bilingual.Both("该租客的退租已登记", "This tenant's move-out was already reported")),
+            _ => Problems.NotFound("租住记录不存在或不属于您", "Tenancy not found or not yours"),
+        };
+    }
+
+    private static async Task<Ok<List<LateItem>>> LandlordLate(HttpContext http, PopulationDbContext db, IOptionsMonitor<PopulationOptions> options,
+        TimeProvider time, CancellationToken ct)
+    {
+        var today = Tenancies.Today(time.GetUtcNow().UtcDateTime);
+        return TypedResults.Ok(await LateReports.FindAsync(db, options.CurrentValue, today, null, Me(http), today.AddDays(-LateReports.ListLookbackDays), ct));
+    }
+
+    private static async Task<Results<Ok<List<LateItem>>, ProblemHttpResult>> RegionLate(int id, HttpContext http, PopulationDbContext db, PlacesDbContext places,
+        IOptionsMonitor<PopulationOptions> options, TimeProvider time, CancellationToken ct)
+    {
+        var region = await places.Regions.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, ct);
+        if (region is null || !http.User.RequiredScope().Contains(region.RegionPath))
+            return Problems.RegionNotFound();
+        var today = Tenancies.Today(time.GetUtcNow().UtcDateTime);
+        var items = await LateReports.FindAsync(db, options.CurrentValue, today, new RegionScope(region.Id, region.RegionPath, region.Level), null,
+            today.AddDays(-LateReports.ListLookbackDays), ct);
+        return TypedResults.Ok(items.Take(500).ToList());
+    }
+}
