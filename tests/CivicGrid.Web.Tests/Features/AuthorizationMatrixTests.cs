@@ -129,6 +129,7 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
         var query = key switch
         {
             "GET /api/v1/grids/lookup" => FormattableString.Invariant($"?lon={f.Lon}&lat={f.Lat}"),
+            "GET /api/v1/population/figures" => $"?region={f.VillageId}",
             _ => "",
         };
         return url + query;
