@@ -130,6 +130,7 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
         {
             "GET /api/v1/grids/lookup" => FormattableString.Invariant($"?lon={f.Lon}&lat={f.Lat}"),
             "GET /api/v1/population/figures" => $"?region={f.VillageId}",
+            "GET /api/v1/visits/due" or "GET /api/v1/visits" => $"?region={f.VillageId}",
             _ => "",
         };
         return url + query;
@@ -144,6 +145,7 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
             "POST /api/v1/addresses" => new { street = "越权路 1 号", lon = f.Lon, lat = f.Lat, kind = 0 },
             "POST /api/v1/declarations/{declarationId:long}/reject" => new { reason = "越权退回" },
             "POST /api/v1/residents/search" => new { regionId = f.VillageId, name = "越" },
+            "POST /api/v1/visits" => new { addressId = f.AddressId, target = "Declaration", targetId = f.DeclarationId, outcome = "Confirmed" },
             "POST /api/v1/residents/{residentId:long}/unmask" => new { field = "id", reason = "越权查看身份证" },
             "POST /api/v1/antifraud/alerts/{alertId:long}/dissuasions" => new { method = "visit", outcome = "dissuaded", amountProtected = 1000 },
             "POST /api/v1/accounts" => new { userName = "intruder", displayName = "越权", role = Roles.VillageCadre, regionId = f.VillageId, password = "Strong@2021" },
@@ -209,6 +211,8 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
         Assert.False(rogue);
         var decided = await factory.WithScopeAsync(sp => sp.GetRequiredService<PopulationDbContext>().Declarations.AnyAsync(d => d.Id == f.DeclarationId && d.Status != DeclarationStatus.Pending));
         Assert.False(decided);
+        var visited = await factory.WithScopeAsync(sp => sp.GetRequiredService<PopulationDbContext>().Visits.AnyAsync(v => v.AddressId == f.AddressId));
+        Assert.False(visited);
         var dissuaded = await factory.WithScopeAsync(sp => sp.GetRequiredService<AntiFraudDbContext>().Dissuasions.AnyAsync(d => d.AlertId == f.AlertId));
         Assert.False(dissuaded);
     }

@@ -17,12 +17,14 @@ public static class FieldWork
         services.AddSingleton(new RegionPanel(10, typeof(Pages.Figures.RegionFiguresPanel)));
         services.AddSingleton(new NavEntry(23, "人口概况", "Population figures", "population/figures", "people",
             Roles.DistrictAdmin, Roles.TownOfficer, Roles.VillageCadre));
+        services.AddSingleton(new NavEntry(24, "必到必访", "Visits", "visits", "home", Roles.VillageCadre, Roles.GridWorker));
         return services;
     }
 
     public static RouteGroupBuilder MapPopulationFieldWork(this RouteGroupBuilder api)
     {
         api.MapFiguresApi();
+        Visits.Visits.MapVisitApi(api);
         return api;
     }
 }
