@@ -18,6 +18,10 @@ public static class FieldWork
         services.AddSingleton(new NavEntry(23, "人口概况", "Population figures", "population/figures", "people",
             Roles.DistrictAdmin, Roles.TownOfficer, Roles.VillageCadre));
         services.AddSingleton(new NavEntry(24, "必到必访", "Visits", "visits", "home", Roles.VillageCadre, Roles.GridWorker));
+        services.AddSingleton(new NavEntry(25, "居住证", "Residence permits", "permits", "policy",
+            Roles.DistrictAdmin, Roles.TownOfficer, Roles.VillageCadre, Roles.GridWorker));
+        services.AddSingleton<Permits.EndorsementReminders>();
+        services.AddHostedService(sp => sp.GetRequiredService<Permits.EndorsementReminders>());
         return services;
     }
 
@@ -25,6 +29,7 @@ public static class FieldWork
     {
         api.MapFiguresApi();
         Visits.Visits.MapVisitApi(api);
+        Permits.PermitApi.MapPermitApi(api);
         return api;
     }
 }
