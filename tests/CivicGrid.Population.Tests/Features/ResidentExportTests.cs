@@ -125,4 +125,27 @@ public partial class ResidentExportTests(PlatformFactory factory) : IClassFixtur
         Assert.Equal(HttpStatusCode.OK, script.StatusCode);
         Assert.Contains("export async function download", await script.Content.ReadAsStringAsync());
     }
+
+    [Fact]
+    public async Task PermitAndVisitLists_ExportAsXlsx_InTheCallersArea_ForeignIs404()
+    {
+        var address = factory.WithScope(sp =>
+        {
+            var places = sp.GetRequiredService<PlacesDbContext>();
+            var grid = places.Regions.AsNoTracking().First(r => r.Name == "众联村第1网格");
+            return places.Addresses.AsNoTracking().Where(a => a.GridId == grid.Id).OrderBy(a => a.Id).Skip(9).First();
+        });
+        var cadre = await factory.SignInAsync("cadre");
+        Assert.Equal(HttpStatusCode.Created,
+            (await cadre.PostAsJsonAsync("/api/v1/visits", new { addressId = address.Id, outcome = "Advised", note = "反诈宣传：不点陌生链接" })).StatusCode);
+        var visits = await RowsAsync(await cadre.GetAsync("/api/v1/visits/export"));
+        Assert.Equal("走访时间", visits[0][0]);
+        Assert.Contains(visits, r => r[4] == "反诈宣传：不点陌生链接" && r[3] == "宣传提醒");
+        var permits = await cadre.GetAsync("/api/v1/permits/export?status=Issued");
+        Assert.Equal(HttpStatusCode.OK, permits.StatusCode);
+        Assert.Equal(2, (await AuditAsync("population.visits.export")).Count + (await AuditAsync("population.permits.export")).Count);
+        var foreign = factory.WithScope(sp => sp.GetRequiredService<PlacesDbContext>().Regions.AsNoTracking().First(r => r.Name == "光明村"));
+        Assert.Equal(HttpStatusCode.NotFound, (await cadre.GetAsync($"/api/v1/visits/export?region={foreign.Id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await cadre.GetAsync($"/api/v1/permits/export?region={foreign.Id}")).StatusCode);
+    }
 }

@@ -141,7 +141,8 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
         {
             "GET /api/v1/grids/lookup" => FormattableString.Invariant($"?lon={f.Lon}&lat={f.Lat}"),
             "GET /api/v1/population/figures" => $"?region={f.VillageId}",
-            "GET /api/v1/visits/due" or "GET /api/v1/visits" or "GET /api/v1/permits" or "GET /api/v1/permits/eligible" => $"?region={f.VillageId}",
+            "GET /api/v1/visits/due" or "GET /api/v1/visits" or "GET /api/v1/permits" or "GET /api/v1/permits/eligible"
+                or "GET /api/v1/permits/export" or "GET /api/v1/visits/export" => $"?region={f.VillageId}",
             _ => "",
         };
         return url + query;

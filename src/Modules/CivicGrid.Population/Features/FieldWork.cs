@@ -30,6 +30,7 @@ public static class FieldWork
         api.MapFiguresApi();
         Visits.Visits.MapVisitApi(api);
         Permits.PermitApi.MapPermitApi(api);
+        Export.ListExport.MapListExports(api);
         return api;
     }
 }

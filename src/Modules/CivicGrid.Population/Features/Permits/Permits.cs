@@ -78,13 +78,13 @@ public static class Permits
     }
 
     public static async Task<List<PermitDto>> ListAsync(PopulationDbContext db, PlacesDbContext places, RegionScope scope, PermitStatus? status,
-        CancellationToken ct)
+        CancellationToken ct, int limit = MaxRows)
     {
         var query = db.Permits.AsNoTracking().InScope(scope).Where(p => status == null || p.Status == status);
         // Issued permits by the next endorsement (the most urgent first); the others by application.
         var rows = status == PermitStatus.Issued
-            ? await query.OrderBy(p => p.EndorsementDue).ThenBy(p => p.Id).Take(MaxRows).ToListAsync(ct)
-            : await query.OrderBy(p => p.Id).Take(MaxRows).ToListAsync(ct);
+            ? await query.OrderBy(p => p.EndorsementDue).ThenBy(p => p.Id).Take(limit).ToListAsync(ct)
+            : await query.OrderBy(p => p.Id).Take(limit).ToListAsync(ct);
         var lines = await Visits.Visits.AddressLinesAsync(places, rows.Select(r => r.AddressId), ct);
         return rows.Select(p => ToDto(p, lines.GetValueOrDefault(p.AddressId, ""))).ToList();
     }

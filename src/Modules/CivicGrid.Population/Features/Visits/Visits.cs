@@ -184,9 +184,10 @@ public static class Visits
         return new RecordResult(visit, errors, false);
     }
 
-    public static async Task<List<VisitDto>> HistoryAsync(PopulationDbContext db, PlacesDbContext places, RegionScope scope, CancellationToken ct)
+    public static async Task<List<VisitDto>> HistoryAsync(PopulationDbContext db, PlacesDbContext places, RegionScope scope, CancellationToken ct,
+        int limit = MaxItems)
     {
-        var rows = await db.Visits.AsNoTracking().InScope(scope).OrderByDescending(v => v.VisitedAt).ThenByDescending(v => v.Id).Take(MaxItems).ToListAsync(ct);
+        var rows = await db.Visits.AsNoTracking().InScope(scope).OrderByDescending(v => v.VisitedAt).ThenByDescending(v => v.Id).Take(limit).ToListAsync(ct);
         var lines = await AddressLinesAsync(places, rows.Select(v => v.AddressId), ct);
         return rows.Select(v => new VisitDto(v.Id, v.AddressId, lines.GetValueOrDefault(v.AddressId, ""), v.Target, v.TargetId, v.Outcome, v.Note,
             v.VisitedAt, v.VisitedBy)).ToList();
