@@ -168,6 +168,13 @@ public partial class PermitTests(PlatformFactory factory) : IClassFixture<Platfo
         Assert.Equal(issuedOn, dto.IssuedOn);
         Assert.Equal(issuedOn.AddYears(1), dto.EndorsementDue);
 
+        // A second permit cannot take the same number.
+        var (_, otherId) = await ResidentAsync("第二人", Today.AddMonths(-9));
+        var other = (await ApplyAsync("第二人", otherId)).Permit!;
+        var duplicate = await cadre.PostAsJsonAsync($"/api/v1/permits/{other.Id}/issue", new { permitNumber = "JZZ330109-0001" });
+        Assert.Equal(HttpStatusCode.BadRequest, duplicate.StatusCode);
+        Assert.Contains("\"permitNumber\"", await duplicate.Content.ReadAsStringAsync());
+
         cadre = await factory.SignInAsync("cadre");
         Assert.Equal(HttpStatusCode.NoContent, (await cadre.PostAsync($"/api/v1/permits/{permit.Id}/endorse", null)).StatusCode);
         var endorsed = await factory.WithScopeAsync(sp => sp.GetRequiredService<PopulationDbContext>().Permits.AsNoTracking().FirstAsync(p => p.Id == permit.Id));

@@ -214,6 +214,11 @@ public static class Permits
         var p = await InScopeAsync(db, permitId, scope, ct);
         if (p is null) return (Outcome.NotFound, errors);
         if (p.Status != PermitStatus.Applied) return (Outcome.WrongState, errors);
+        if (await db.Permits.AnyAsync(x => x.PermitNumber == permitNumber && x.Id != p.Id, ct))
+        {
+            errors.Add("permitNumber", "该居住证编号已被使用", "this permit number is already in use");
+            return (Outcome.Invalid, errors);
+        }
         var today = Today(now);
         p.Status = PermitStatus.Issued;
         p.PermitNumber = permitNumber;
