@@ -3,6 +3,7 @@ using CivicGrid.Kernel;
 using CivicGrid.Kernel.Accounts;
 using CivicGrid.Kernel.Data;
 using CivicGrid.Population.Data;
+using CivicGrid.Population.Features;
 using CivicGrid.Population.Features.Declarations;
 using CivicGrid.Population.Features.Residents;
 using Microsoft.AspNetCore.Builder;
@@ -53,6 +54,7 @@ public static class PopulationModule
         services.AddSingleton(new NavEntry(21, "居住申报核实", "Declarations", "declarations", "home",
             Roles.DistrictAdmin, Roles.TownOfficer, Roles.VillageCadre, Roles.GridWorker));
         services.AddSingleton(new NavEntry(22, "批量导入", "Imports", "imports", "upload", Roles.DistrictAdmin, Roles.TownOfficer, Roles.VillageCadre));
+        services.AddPopulationFieldWork();
         return services;
     }
 
@@ -62,6 +64,7 @@ public static class PopulationModule
         api.MapResidentApi();
         Features.Tenancies.TenancyApi.MapTenancyApi(api);
         Features.Import.ImportApi.MapImportApi(api);
+        api.MapPopulationFieldWork();
         app.MapPost("/landlord/logout", async (HttpContext http) =>
         {
             await Microsoft.AspNetCore.Authentication.AuthenticationHttpContextExtensions.SignOutAsync(http, Features.Landlords.Landlords.Scheme);

@@ -41,7 +41,7 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
     };
 
     private sealed record Foreign(int VillageId, int GridId, long AddressId, string AdminUserId, double Lon, double Lat, long DeclarationId, long ResidentId, long AlertId, long JobId,
-        long PropertyId, long TenancyId);
+        long PropertyId, long TenancyId, long PermitId);
 
     // Landlord endpoints take only the landlord cookie: a staff cookie is no landlord, so they answer 401.
     private static bool LandlordOnly(string key) => key.Contains(" /api/v1/landlord/", StringComparison.Ordinal);
@@ -87,6 +87,17 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
                 await population.SaveChangesAsync();
             }
             var resident = await population.Residents.FirstAsync(r => r.AddressId == address.Id);
+            var permit = await population.Permits.FirstOrDefaultAsync(p => p.AddressId == address.Id);
+            if (permit is null)
+            {
+                permit = new ResidencePermit
+                {
+                    ResidentId = resident.Id, AddressId = address.Id, RegionPath = address.RegionPath, Name = "越权", IdIndex = resident.IdIndex,
+                    IdMasked = resident.IdMasked, LookupCode = "MATRIXPRMT", AppliedAt = DateTime.UtcNow,
+                };
+                population.Permits.Add(permit);
+                await population.SaveChangesAsync();
+            }
             var job = await population.ImportJobs.FirstOrDefaultAsync(j => j.RegionPath == village.RegionPath);
             if (job is null)
             {
@@ -135,7 +146,7 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
                 await antifraud.SaveChangesAsync();
             }
             return new Foreign(village.Id, grid.Id, address.Id, admin!.Id, address.Lon, address.Lat, declaration.Id, resident.Id, alert.Id, job.Id,
-                tenancy.RentalPropertyId, tenancy.Id);
+                tenancy.RentalPropertyId, tenancy.Id, permit.Id);
         });
     }
 
@@ -155,7 +166,7 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
         {
             ("id", f.VillageId.ToString()), ("addressId", f.AddressId.ToString()), ("userId", f.AdminUserId),
             ("declarationId", f.DeclarationId.ToString()), ("residentId", f.ResidentId.ToString()), ("alertId", f.AlertId.ToString()), ("jobId", f.JobId.ToString()),
-            ("tenancyId", f.TenancyId.ToString()),
+            ("tenancyId", f.TenancyId.ToString()), ("permitId", f.PermitId.ToString()),
         })
         {
             url = System.Text.RegularExpressions.Regex.Replace(url, $@"\{{{name}(:[a-z]+)?\}}", value);
@@ -164,6 +175,9 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
         var query = key switch
         {
             "GET /api/v1/grids/lookup" => FormattableString.Invariant($"?lon={f.Lon}&lat={f.Lat}"),
+            "GET /api/v1/population/figures" => $"?region={f.VillageId}",
+            "GET /api/v1/visits/due" or "GET /api/v1/visits" or "GET /api/v1/permits" or "GET /api/v1/permits/eligible"
+                or "GET /api/v1/permits/export" or "GET /api/v1/visits/export" => $"?region={f.VillageId}",
             _ => "",
         };
         return url + query;
@@ -178,6 +192,10 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
             "POST /api/v1/addresses" => new { street = "越权路 1 号", lon = f.Lon, lat = f.Lat, kind = 0 },
             "POST /api/v1/declarations/{declarationId:long}/reject" => new { reason = "越权退回" },
             "POST /api/v1/residents/search" => new { regionId = f.VillageId, name = "越" },
+            "POST /api/v1/residents/export" => new { regionId = f.VillageId, unmask = true, reason = "越权导出名单" },
+            "POST /api/v1/permits/{permitId:long}/issue" => new { permitNumber = "越权签发" },
+            "POST /api/v1/permits/{permitId:long}/reject" => new { reason = "越权退回" },
+            "POST /api/v1/visits" => new { addressId = f.AddressId, target = "Declaration", targetId = f.DeclarationId, outcome = "Confirmed" },
             "POST /api/v1/residents/{residentId:long}/unmask" => new { field = "id", reason = "越权查看身份证" },
             "POST /api/v1/antifraud/alerts/{alertId:long}/dissuasions" => new { method = "visit", outcome = "dissuaded", amountProtected = 1000 },
             "POST /api/v1/landlord/tenancies" => new { propertyId = f.PropertyId, name = "越权", idNumber = "11010519491231002X", moveIn = "2026-11-01" },
@@ -252,6 +270,10 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
         Assert.False(decided);
         var movedOut = await factory.WithScopeAsync(sp => sp.GetRequiredService<PopulationDbContext>().Tenancies.AnyAsync(t => t.Id == f.TenancyId && t.MoveOut != null));
         Assert.False(movedOut);
+        var visited = await factory.WithScopeAsync(sp => sp.GetRequiredService<PopulationDbContext>().Visits.AnyAsync(v => v.AddressId == f.AddressId));
+        Assert.False(visited);
+        var permitTouched = await factory.WithScopeAsync(sp => sp.GetRequiredService<PopulationDbContext>().Permits.AnyAsync(p => p.Id == f.PermitId && p.Status != PermitStatus.Applied));
+        Assert.False(permitTouched);
         var dissuaded = await factory.WithScopeAsync(sp => sp.GetRequiredService<AntiFraudDbContext>().Dissuasions.AnyAsync(d => d.AlertId == f.AlertId));
         Assert.False(dissuaded);
     }

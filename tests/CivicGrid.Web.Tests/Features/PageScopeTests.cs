@@ -20,7 +20,7 @@ public class PageScopeTests(PlatformFactory factory) : IClassFixture<PlatformFac
             .First(r => r.Name == "光明村" && r.Level == RegionLevel.Village));
         var foreignGrid = factory.WithScope(sp => sp.GetRequiredService<PlacesDbContext>().Regions.AsNoTracking().First(r => r.ParentId == foreign.Id));
         var client = await factory.SignInAsync(user);
-        foreach (var url in new[] { $"/regions/{foreign.Id}", $"/regions/{foreign.Id}/labels", $"/regions/{foreignGrid.Id}" })
+        foreach (var url in new[] { $"/regions/{foreign.Id}", $"/regions/{foreign.Id}/labels", $"/regions/{foreignGrid.Id}", $"/population/figures?region={foreign.Id}" })
         {
             var response = await client.GetAsync(url);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);

@@ -1,0 +1,87 @@
+using ClosedXML.Excel;
+using CivicGrid.Kernel.Accounts;
+using CivicGrid.Kernel.Audit;
+using CivicGrid.Kernel.Web;
+using CivicGrid.Places.Data;
+using CivicGrid.Population.Data;
+using CivicGrid.Population.Features.Permits;
+using CivicGrid.Population.Features.Visits;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+
+namespace CivicGrid.Population.Features.Export;
+
+/// <summary>
+/// Excel exports of the permits and visits lists of an area. They hold masked numbers only (the lists keep no others), so
+/// the region can travel in the URL and a plain link downloads them; each export is audited with its row count.
+/// </summary>
+public static class ListExport
+{
+    public const int MaxRows = 100_000;
+
+    public static RouteGroupBuilder MapListExports(this RouteGroupBuilder api)
+    {
+        api.MapGet("/permits/export", ExportPermits).WithTags("Population")
+            .RequireAuthorization(p => p.RequireAssertion(c => Permissions.Has(c.User, Permissions.VerifyResidence)));
+        api.MapGet("/visits/export", ExportVisits).WithTags("Population")
+            .RequireAuthorization(p => p.RequireAssertion(c => Permissions.Has(c.User, Permissions.VerifyResidence)));
+        return api;
+    }
+
+    public static byte[] Workbook(string sheetName, string[] headers, IEnumerable<string?[]> rows)
+    {
+        using var workbook = new XLWorkbook();
+        var sheet = workbook.Worksheets.Add(sheetName);
+        for (var c = 0; c < headers.Length; c++) sheet.Cell(1, c + 1).SetValue(headers[c]);
+        sheet.Row(1).Style.Font.Bold = true;
+        var r = 1;
+        foreach (var row in rows)
+        {
+            r++;
+            for (var c = 0; c < row.Length; c++) sheet.Cell(r, c + 1).SetValue(row[c] ?? "");
+        }
+        sheet.SheetView.FreezeRows(1);
+        using var output = new MemoryStream();
+        workbook.SaveAs(output);
+        return output.ToArray();
+    }
+
+    private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ExportPermits(int? region, PermitStatus? status, HttpContext http,
+        PopulationDbContext db, PlacesDbContext places, TimeProvider time, CancellationToken ct)
+    {
+        var area = await Visits.Visits.AreaAsync(places, region, http.User.RequiredScope(), ct);
+        if (area is null) return Problems.RegionNotFound();
+        var rows = await Permits.Permits.ListAsync(db, places, area, status, ct, MaxRows);
+        var now = time.GetUtcNow().UtcDateTime;
+        db.Audit(Actor.From(http), now, "population.permits.export", $"region:{area.RegionId}", $"rows:{rows.Count} status:{status?.ToString() ?? "all"}");
+        await db.SaveChangesAsync(ct);
+        var file = Workbook("居住证", ["姓名", "身份证号", "手机号", "工作单位", "地址", "状态", "证号", "申请日期", "签发日期", "上次签注", "下次签注", "退回理由"],
+            rows.Select(p => new[]
+            {
+                p.Name, p.IdMasked, p.PhoneMasked, p.Employer, p.Address, Permits.Permits.StatusTitle(p.Status), p.PermitNumber,
+                p.AppliedAt.AddHours(8).ToString("yyyy-MM-dd"), p.IssuedOn?.ToString("yyyy-MM-dd"), p.LastEndorsedOn?.ToString("yyyy-MM-dd"),
+                p.EndorsementDue?.ToString("yyyy-MM-dd"), p.RejectReason,
+            }));
+        return TypedResults.File(file, Residents.ResidentExport.ContentType, $"居住证-{now.AddHours(8):yyyyMMdd-HHmm}.xlsx");
+    }
+
+    private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ExportVisits(int? region, HttpContext http, PopulationDbContext db,
+        PlacesDbContext places, TimeProvider time, CancellationToken ct)
+    {
+        var area = await Visits.Visits.AreaAsync(places, region, http.User.RequiredScope(), ct);
+        if (area is null) return Problems.RegionNotFound();
+        var rows = await Visits.Visits.HistoryAsync(db, places, area, ct, MaxRows);
+        var now = time.GetUtcNow().UtcDateTime;
+        db.Audit(Actor.From(http), now, "population.visits.export", $"region:{area.RegionId}", $"rows:{rows.Count}");
+        await db.SaveChangesAsync(ct);
+        var file = Workbook("走访记录", ["走访时间", "地址", "走访对象", "结果", "备注", "走访人"],
+            rows.Select(v => new[]
+            {
+                v.VisitedAt.AddHours(8).ToString("yyyy-MM-dd HH:mm"), v.Address, Visits.Visits.TargetTitle(v.Target), Visits.Visits.OutcomeTitle(v.Outcome),
+                v.Note, v.VisitedBy,
+            }));
+        return TypedResults.File(file, Residents.ResidentExport.ContentType, $"走访记录-{now.AddHours(8):yyyyMMdd-HHmm}.xlsx");
+    }
+}

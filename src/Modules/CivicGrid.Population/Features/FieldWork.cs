@@ -1,0 +1,36 @@
+using CivicGrid.Kernel;
+using CivicGrid.Kernel.Accounts;
+using CivicGrid.Population.Features.Figures;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CivicGrid.Population.Features;
+
+/// <summary>
+/// Wiring of the figures, visits (必到必访), residence permits and list exports, kept out of PopulationModule so that
+/// slices built in parallel add one line each there.
+/// </summary>
+public static class FieldWork
+{
+    public static IServiceCollection AddPopulationFieldWork(this IServiceCollection services)
+    {
+        services.AddSingleton(new RegionPanel(10, typeof(Pages.Figures.RegionFiguresPanel)));
+        services.AddSingleton(new NavEntry(23, "人口概况", "Population figures", "population/figures", "people",
+            Roles.DistrictAdmin, Roles.TownOfficer, Roles.VillageCadre));
+        services.AddSingleton(new NavEntry(24, "必到必访", "Visits", "visits", "home", Roles.VillageCadre, Roles.GridWorker));
+        services.AddSingleton(new NavEntry(25, "居住证", "Residence permits", "permits", "policy",
+            Roles.DistrictAdmin, Roles.TownOfficer, Roles.VillageCadre, Roles.GridWorker));
+        services.AddSingleton<Permits.EndorsementReminders>();
+        services.AddHostedService(sp => sp.GetRequiredService<Permits.EndorsementReminders>());
+        return services;
+    }
+
+    public static RouteGroupBuilder MapPopulationFieldWork(this RouteGroupBuilder api)
+    {
+        api.MapFiguresApi();
+        Visits.Visits.MapVisitApi(api);
+        Permits.PermitApi.MapPermitApi(api);
+        Export.ListExport.MapListExports(api);
+        return api;
+    }
+}

@@ -1,0 +1,87 @@
+using CivicGrid.Kernel.PersonalData;
+using CivicGrid.Population.Data;
+using CivicGrid.Population.Features.Outbox;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace CivicGrid.Population.Features.Permits;
+
+/// <summary>
+/// Reminds permit holders of their yearly endorsement (签注) by SMS through the outbox, <see cref="PopulationOptions.EndorsementReminderDays"/>
+/// days before it is due, once per due day: the reminder row (kind, permit, due day) is unique and commits with the message.
+/// </summary>
+public sealed class EndorsementReminders(IServiceScopeFactory scopes, OutboxSignal signal, IOptions<PopulationOptions> options, TimeProvider time,
+    ILogger<EndorsementReminders> logger) : BackgroundService
+{
+    private const int Batch = 200;
+
+    // One run at a time: the hourly loop and a caller (a test, an operator) must not both remind the same holder.
+    private readonly SemaphoreSlim running = new(1, 1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await RunOnceAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "Endorsement reminders failed; retrying in an hour");
+            }
+            await Task.Delay(TimeSpan.FromHours(1), time, stoppingToken);
+        }
+    }
+
+    /// <summary>Sends the reminders due now; returns how many went into the outbox.</summary>
+    public async Task<int> RunOnceAsync(CancellationToken ct)
+    {
+        await running.WaitAsync(ct);
+        try
+        {
+            var now = time.GetUtcNow().UtcDateTime;
+            var horizon = Permits.Today(now).AddDays(options.Value.EndorsementReminderDays);
+            var sent = 0;
+            long after = 0;
+            while (true)
+            {
+                using var scope = scopes.CreateScope();
+                var db = scope.ServiceProvider.GetRequiredService<PopulationDbContext>();
+                var protector = scope.ServiceProvider.GetRequiredService<PersonalDataProtector>();
+                var due = await db.Permits.AsNoTracking()
+                    .Where(p => p.Status == PermitStatus.Issued && p.EndorsementDue != null && p.EndorsementDue <= horizon && p.Phone != null && p.Id > after)
+                    .Where(p => !db.Reminders.Any(r => r.Kind == ReminderKind.EndorsementDue && r.TargetId == p.Id && r.DueOn == p.EndorsementDue))
+                    .OrderBy(p => p.Id).Take(Batch).ToListAsync(ct);
+                if (due.Count == 0) break;
+                foreach (var p in due)
+                {
+                    db.Reminders.Add(new Reminder
+                    {
+                        Kind = ReminderKind.EndorsementDue, TargetId = p.Id, DueOn = p.EndorsementDue!.Value, RegionPath = p.RegionPath, SentAt = now,
+                    });
+                    OutboxSignal.Enqueue(db, protector, protector.Decrypt(p.Phone!),
+                        $"【居住证签注提醒】{p.Name}，您的居住证（{p.PermitNumber}）须于 {p.EndorsementDue:yyyy-MM-dd} 前办理年度签注，请携带身份证到社区或派出所办理。", now);
+                }
+                await db.SaveChangesAsync(ct);
+                sent += due.Count;
+                after = due[^1].Id;
+            }
+            if (sent > 0) signal.Notify();
+            return sent;
+        }
+        finally
+        {
+            running.Release();
+        }
+    }
+
+    public override void Dispose()
+    {
+        running.Dispose();
+        base.Dispose();
+    }
+}
