@@ -42,6 +42,9 @@ public sealed class StreamEvent
 
     internal long Ticks => Time.UtcTicks;
 
+    /// <summary>The attributes without the read-only wrapper (the engine's hot path reads them in place).</summary>
+    internal EventField[] Fields => _attributes;
+
     /// <summary>Builds an event from loosely typed attributes (numbers stay numbers, anything else is text).</summary>
     public static StreamEvent Create(string id, string subject, string kind, DateTimeOffset time, params (string Name, object Value)[] attributes)
     {
