@@ -20,7 +20,7 @@ public static class AntiFraudModule
 {
     public const string Name = "antifraud";
 
-    /// <summary>Who works the alerts. A data-partner permission for ingest is still to come from the Kernel.</summary>
+    /// <summary>Who works the alerts. Ingest is decided by the permission <c>ingest_events</c>, not by these roles.</summary>
     public static readonly string[] AlertRoles = [Roles.PoliceOfficer, Roles.DistrictAdmin];
 
     public static IServiceCollection AddAntiFraud(this IServiceCollection services, DatabaseOptions database, IConfiguration configuration)
