@@ -6,12 +6,14 @@ using CivicGrid.AntiFraud.Features.Ingest;
 using CivicGrid.Kernel;
 using CivicGrid.Kernel.Accounts;
 using CivicGrid.Kernel.Data;
+using CivicGrid.Population.Contracts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace CivicGrid.AntiFraud;
 
@@ -31,6 +33,8 @@ public static class AntiFraudModule
         services.AddSingleton<AntiFraudEngine>();
         services.AddSingleton<AlertNotifier>();
         services.AddSingleton<StationDirectory>();
+        // Population's contract for masked residents and audited unmask; registered here so Population need not know us.
+        services.TryAddScoped<ResidentCard>();
         services.AddSingleton<AlertWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<AlertWriter>());
         if (!string.IsNullOrEmpty(options.NatsUrl))

@@ -145,6 +145,7 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
             "POST /api/v1/residents/search" => new { regionId = f.VillageId, name = "越" },
             "POST /api/v1/residents/{residentId:long}/unmask" => new { field = "id", reason = "越权查看身份证" },
             "POST /api/v1/antifraud/alerts/{alertId:long}/dissuasions" => new { method = "visit", outcome = "dissuaded", amountProtected = 1000 },
+            "POST /api/v1/antifraud/alerts/{alertId:long}/unmask" => new { reason = "越权查看身份" },
             "POST /api/v1/accounts" => new { userName = "intruder", displayName = "越权", role = Roles.VillageCadre, regionId = f.VillageId, password = "Strong@2021" },
             _ => null,
         };
