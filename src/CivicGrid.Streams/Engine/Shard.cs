@@ -32,7 +32,7 @@ internal sealed class Shard(StreamEngine engine, int maxSubjects)
             return EventOutcome.Duplicate;
         }
         Accepted++;
-        if (!pack.ByKind.TryGetValue(e.Kind, out var plan))
+        if (pack.PlanFor(e) is not { } plan)
         {
             return EventOutcome.Accepted;
         }

@@ -9,6 +9,7 @@ public sealed class EventSchema
     private readonly Dictionary<string, string[]> _kinds = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (double Min, double Max)> _numeric = new(StringComparer.Ordinal);
     private (string Name, (double Min, double Max) Range)[]? _numericFrozen;
+    private string[]?[]? _kindIndex;
 
     /// <summary>The kinds of the anti-fraud feed (call, sms, app_install, url_visit, transfers, IM contacts).</summary>
     public static EventSchema Default { get; } = new EventSchema()
@@ -33,7 +34,8 @@ public sealed class EventSchema
 
     public EventSchema Kind(string kind, params string[] requiredAttributes)
     {
-        _kinds[EventKinds.Intern(kind)] = requiredAttributes;
+        _kinds[EventKinds.Intern(kind).Kind] = requiredAttributes;
+        _kindIndex = null;
         return this;
     }
 
@@ -62,7 +64,9 @@ public sealed class EventSchema
         {
             return new Rejection(RejectionCodes.PlainIdentity, "subject: looks like a plain ID or phone number; send its blind-index key");
         }
-        if (!_kinds.TryGetValue(e.Kind, out var required))
+        var kinds = _kindIndex ??= EventKinds.Index(_kinds);
+        var required = EventKinds.Find(kinds, e.KindId);
+        if (required is null && (e.KindId >= 0 || !_kinds.TryGetValue(e.Kind, out required)))
         {
             return new Rejection(RejectionCodes.UnknownKind, $"kind: unknown kind '{Truncate(e.Kind)}'");
         }

@@ -174,6 +174,7 @@ public sealed class RulePack
             .SelectMany(r => r.Kinds.Select(k => (Kind: k, Rule: r)))
             .GroupBy(x => x.Kind, StringComparer.Ordinal)
             .ToFrozenDictionary(g => g.Key, g => new KindPlan(g.Select(x => x.Rule).ToArray()), StringComparer.Ordinal);
+        ByKindId = EventKinds.Index(ByKind);
         ByStateKey = rules.ToFrozenDictionary(r => r.StateKey);
         MaxStateTicks = rules.Count == 0 ? 0 : rules.Max(r => Math.Max(r.OverTicks, r.WithinTicks));
     }
@@ -182,6 +183,12 @@ public sealed class RulePack
     public Scoring Scoring { get; }
 
     internal FrozenDictionary<string, KindPlan> ByKind { get; }
+    /// <summary><see cref="ByKind"/> as an array indexed by <see cref="StreamEvent.KindId"/>.</summary>
+    internal KindPlan?[] ByKindId { get; }
+
+    /// <summary>The plan for an event's kind, or null when no rule cares about it.</summary>
+    internal KindPlan? PlanFor(StreamEvent e) =>
+        EventKinds.Find(ByKindId, e.KindId) ?? (e.KindId < 0 ? ByKind.GetValueOrDefault(e.Kind) : null);
     internal FrozenDictionary<int, Rule> ByStateKey { get; }
     internal long MaxStateTicks { get; }
 

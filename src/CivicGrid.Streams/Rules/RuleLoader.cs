@@ -482,7 +482,7 @@ internal sealed class RuleLoader(Watchlists watchlists)
             Error(map, path + ".kind", "required (an event kind or a list of kinds)");
             return [];
         }
-        var kinds = Texts(node, path + ".kind").Select(EventKinds.Intern).ToArray();
+        var kinds = Texts(node, path + ".kind").Select(k => EventKinds.Intern(k).Kind).ToArray();
         if (kinds.Length == 0)
         {
             Error(node, path + ".kind", "at least one kind is needed");
