@@ -9,18 +9,20 @@ namespace CivicGrid.Bench.AntiFraud;
 /// "per core" figures do not depend on what else the shared machine runs) and wall time beside it.
 /// Where the thread clock is not available, both are wall time.
 /// </summary>
-internal readonly record struct Lap(long StartCpuNs, long StartWall, double CpuSeconds, double WallSeconds, int Events)
+internal readonly record struct Lap(long StartCpuNs, long StartWall, int Thread, double CpuSeconds, double WallSeconds, int Events)
 {
-    public static Lap None { get; } = new(0, 0, double.PositiveInfinity, double.PositiveInfinity, 0);
+    public static Lap None { get; } = new(0, 0, 0, double.PositiveInfinity, double.PositiveInfinity, 0);
 
     public double Rate => Events / CpuSeconds;
 
-    public static Lap Start() => new(ThreadCpuNs(), Stopwatch.GetTimestamp(), 0, 0, 0);
+    public static Lap Start() => new(ThreadCpuNs(), Stopwatch.GetTimestamp(), Environment.CurrentManagedThreadId, 0, 0, 0);
 
     public Lap Stop(int events)
     {
         var wall = Stopwatch.GetElapsedTime(StartWall).TotalSeconds;
-        var cpu = StartCpuNs < 0 ? wall : (ThreadCpuNs() - StartCpuNs) / 1e9;
+        // An await that resumed on another thread would read another thread's clock: then wall time it is.
+        var sameThread = Thread == Environment.CurrentManagedThreadId;
+        var cpu = StartCpuNs < 0 || !sameThread ? wall : (ThreadCpuNs() - StartCpuNs) / 1e9;
         return this with { CpuSeconds = cpu, WallSeconds = wall, Events = events };
     }
 
