@@ -57,6 +57,52 @@ public class AntiFraudPackTests
         Assert.Equal("common.flagged-account-transfer", Assert.Single(alerts).RuleId);
     }
 
+    [Fact]
+    public void BrushingRule_OneSmallCreditThenBigPayment_NotEnoughButTwoRebatesAre()
+    {
+        var (engine, alerts, time) = Engine();
+        engine.Process(Event(time, "im_contact", ("contact", "wx-task"), ("source", "group"), ("new_contact", true)));
+        time.Advance(TimeSpan.FromMinutes(20));
+        engine.Process(Event(time, "transfer_in", ("amount", 30), ("account", "6217000011112222")));
+        time.Advance(TimeSpan.FromMinutes(30));
+        engine.Process(Event(time, "transfer_out", ("amount", 3000), ("account", "6217000033334444")));
+        Assert.DoesNotContain(alerts, a => a.RuleId == "brushing.rebate-then-deposit"); // a red envelope, then rent
+
+        time.Advance(TimeSpan.FromMinutes(10));
+        engine.Process(Event(time, "transfer_in", ("amount", 45), ("account", "6217000055556666")));
+        time.Advance(TimeSpan.FromMinutes(10));
+        engine.Process(Event(time, "transfer_out", ("amount", 8000), ("account", "6217000077778888")));
+        Assert.Contains(alerts, a => a.RuleId == "brushing.rebate-then-deposit");
+    }
+
+    [Fact]
+    public void ShoppingRule_AppInstalledBeforePaying_IsNotAFakeShop()
+    {
+        var (engine, alerts, time) = Engine();
+        engine.Process(Event(time, "sms", ("number", "10612345"), ("direction", "in"), ("domain", "cheap-loan-555.top")));
+        time.Advance(TimeSpan.FromMinutes(5));
+        engine.Process(Event(time, "url_visit", ("domain", "cheap-loan-555.top")));
+        time.Advance(TimeSpan.FromMinutes(5));
+        engine.Process(Event(time, "app_install", ("app", "com.daikuan55.app")));
+        time.Advance(TimeSpan.FromMinutes(20));
+        engine.Process(Event(time, "transfer_out", ("amount", 800), ("account", "6217008812345678")));
+
+        Assert.DoesNotContain(alerts, a => a.Category == "虚假购物服务");
+        Assert.Contains(alerts, a => a.RuleId == "loan.sms-link-install-pay");
+    }
+
+    [Fact]
+    public void CustomerServiceRule_LongCallFromAbroadThenScreenShare_IsLeftToThePoliceRules()
+    {
+        var (engine, alerts, time) = Engine();
+        engine.Process(Event(time, "call", ("number", "+639171234567"), ("direction", "in"), ("duration", 1500)));
+        time.Advance(TimeSpan.FromMinutes(15));
+        engine.Process(Event(time, "app_install", ("app", "com.oray.sunlogin")));
+
+        Assert.DoesNotContain(alerts, a => a.Category == "冒充电商物流客服");
+        Assert.Contains(alerts, a => a.RuleId == "police.overseas-long-call");
+    }
+
     private static int _id;
 
     private static StreamEvent Event(FakeTimeProvider time, string kind, params (string, object)[] attributes) =>

@@ -51,7 +51,8 @@ public class AntiFraudTests(BrowserFixture browser)
 
         var row = board.Row("冒充公检法").Filter(new() { HasText = "上门" });
         await row.First.WaitForAsync(new() { Timeout = 15_000 });
-        Assert.Contains("登记居民", await row.First.InnerTextAsync()); // routed by the register: the resident is known here
+        // Routed by the register: the resident is known here, and shown masked (张** 138****5678).
+        Assert.Matches(@"\p{IsCJKUnifiedIdeographs}\*+ ", await row.First.InnerTextAsync());
         await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDir, "antifraud-board.png"), FullPage = true });
 
         await board.HandleAsync("上门");
@@ -61,6 +62,13 @@ public class AntiFraudTests(BrowserFixture browser)
         Assert.Contains("通话", evidence[0]);
         Assert.Contains("转出", evidence[1]);
         Assert.Contains("境外", await page.ContentAsync()); // the rule's description
+        // The identity is masked until the officer gives a reason; the unmask is audited.
+        var idNumber = page.GetByTestId("identity-id");
+        Assert.Contains("********", await idNumber.InnerTextAsync());
+        await page.GetByLabel("查看理由（将记入审计）").FillAsync("上门劝阻前核实身份");
+        await page.GetByRole(AriaRole.Button, new() { Name = "查看完整身份" }).ClickAsync();
+        await page.GetByText("本次查看已记入审计").WaitForAsync();
+        Assert.Matches(@"^\d{17}[\dX]$", (await idNumber.InnerTextAsync()).Trim());
         await board.RecordAsync("上门劝阻", "劝阻成功", 50_000);
         await row.First.Filter(new() { HasText = "劝阻成功" }).WaitForAsync();
         await page.GetByText("50,000").First.WaitForAsync();

@@ -37,14 +37,19 @@ public static class Permissions
     public const string ReadRegister = "read_register";
     public const string VerifyResidence = "verify_residence";
     public const string ImportRegister = "import_register";
+    /// <summary>
+    /// Send anti-fraud events (NDJSON batches) into the engine. There is no data-partner role: a partner gets a
+    /// district-level account of one of these roles; the ingest endpoint also requires the district level.
+    /// </summary>
+    public const string IngestEvents = "ingest_events";
 
     private static readonly Dictionary<string, string[]> Grants = new()
     {
-        [Roles.DistrictAdmin] = [Unmask, ManageAccounts, ReadAudit, EditPlaces, ReadRegister, VerifyResidence, ImportRegister],
+        [Roles.DistrictAdmin] = [Unmask, ManageAccounts, ReadAudit, EditPlaces, ReadRegister, VerifyResidence, ImportRegister, IngestEvents],
         [Roles.TownOfficer] = [Unmask, EditPlaces, ReadRegister, VerifyResidence, ImportRegister],
         [Roles.VillageCadre] = [Unmask, EditPlaces, ReadRegister, VerifyResidence, ImportRegister],
         [Roles.GridWorker] = [ReadRegister, VerifyResidence],
-        [Roles.PoliceOfficer] = [Unmask, ReadRegister],
+        [Roles.PoliceOfficer] = [Unmask, ReadRegister, IngestEvents],
         [Roles.Mediator] = [],
     };
 

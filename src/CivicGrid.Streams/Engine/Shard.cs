@@ -17,7 +17,7 @@ internal sealed class Shard(StreamEngine engine, int maxSubjects)
     private readonly PriorityQueue<SubjectState, long> _deadlines = new();
     private int _sweepCursor;
 
-    public readonly object Gate = new();
+    public readonly Lock Gate = new();
 
     public long Accepted, Duplicates, Matches, Alerts, Suppressed, PartialsDropped, WindowEntriesDropped, SubjectsDropped, SubjectsEvicted;
 
@@ -32,25 +32,39 @@ internal sealed class Shard(StreamEngine engine, int maxSubjects)
             return EventOutcome.Duplicate;
         }
         Accepted++;
-        if (!pack.ByKind.TryGetValue(e.Kind, out var rules))
+        if (pack.PlanFor(e) is not { } plan)
         {
             return EventOutcome.Accepted;
+        }
+        // One call decides the `where` of every match and window rule of this kind.
+        var fields = e.Fields;
+        var rules = plan.Rules;
+        var mask = plan.Masks[0](fields);
+        if (mask == 0 && !plan.HasSequences && rules.Length <= 64)
+        {
+            return EventOutcome.Accepted; // the common case: nothing about this event concerns any rule
         }
         var ticks = e.Ticks;
         SubjectState? s = null;
         var looked = false;
-        foreach (var rule in rules)
+        for (var i = 0; i < rules.Length; i++)
         {
+            if (i > 0 && (i & 63) == 0)
+            {
+                mask = plan.Masks[i >> 6](fields);
+            }
+            var rule = rules[i];
+            var holds = (mask & (1UL << (i & 63))) != 0;
             switch (rule.Type)
             {
                 case RuleType.Match:
-                    if (rule.Where(e) && Subject(ref s, ref looked, e, create: true) is { } ms)
+                    if (holds && Subject(ref s, ref looked, e, create: true) is { } ms)
                     {
                         Fire(ms, rule, [e], e.Time, pack, ms.Find(rule.StateKey) ?? ms.Add(new RuleState(rule.StateKey)));
                     }
                     break;
                 case RuleType.Window:
-                    if (rule.Where(e) && Subject(ref s, ref looked, e, create: true) is { } ws)
+                    if (holds && Subject(ref s, ref looked, e, create: true) is { } ws)
                     {
                         Window(ws, rule, e, pack);
                     }
@@ -378,13 +392,16 @@ internal sealed class Shard(StreamEngine engine, int maxSubjects)
 internal sealed class DedupSet
 {
     private readonly DedupWindow[] _stripes;
+    private readonly Lock[] _locks;
 
     public DedupSet(int capacity, int stripes)
     {
         _stripes = new DedupWindow[Math.Max(1, stripes)];
+        _locks = new Lock[_stripes.Length];
         for (var i = 0; i < _stripes.Length; i++)
         {
             _stripes[i] = new DedupWindow(Math.Max(1, capacity / _stripes.Length));
+            _locks[i] = new Lock();
         }
     }
 
@@ -392,10 +409,10 @@ internal sealed class DedupSet
 
     public bool Add(ulong hash)
     {
-        var stripe = _stripes[(int)(hash % (ulong)_stripes.Length)];
-        lock (stripe)
+        var i = (int)(hash % (ulong)_stripes.Length);
+        lock (_locks[i])
         {
-            return stripe.Add(hash);
+            return _stripes[i].Add(hash);
         }
     }
 
@@ -403,23 +420,40 @@ internal sealed class DedupSet
     public ulong[] Items()
     {
         var all = new List<ulong>();
-        foreach (var stripe in _stripes)
+        for (var i = 0; i < _stripes.Length; i++)
         {
-            lock (stripe)
+            lock (_locks[i])
             {
-                all.AddRange(stripe.Items());
+                all.AddRange(_stripes[i].Items());
             }
         }
         return all.ToArray();
     }
 }
 
-internal sealed class DedupWindow(int capacity)
+/// <summary>
+/// The last N hashes: an open-addressing table (linear probing, at most half full, deletion by
+/// backward shift) and a ring that says which hash to forget next. One probe usually answers, so a
+/// new id costs about one cache miss to look up and one to forget the oldest.
+/// </summary>
+internal sealed class DedupWindow
 {
-    private readonly HashSet<ulong> _seen = new(capacity);
-    private readonly ulong[] _ring = new ulong[Math.Max(1, capacity)];
+    private const ulong Zero = 0x9E3779B97F4A7C15UL; // 0 marks an empty slot: a hash of 0 is stored as this
+    private readonly ulong[] _table;
+    private readonly int _mask;
+    private readonly int _shift;
+    private readonly ulong[] _ring;
     private int _next;
     private int _count;
+
+    public DedupWindow(int capacity)
+    {
+        _ring = new ulong[Math.Max(1, capacity)];
+        var size = (int)Math.Min(1 << 30, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(16, capacity * 2)));
+        _table = new ulong[size];
+        _mask = size - 1;
+        _shift = 64 - System.Numerics.BitOperations.Log2((uint)size);
+    }
 
     public int Count => _count;
 
@@ -427,21 +461,68 @@ internal sealed class DedupWindow(int capacity)
 
     public bool Add(ulong hash)
     {
-        if (!_seen.Add(hash))
+        if (hash == 0)
         {
-            return false;
+            hash = Zero;
         }
+        var table = _table;
+        var i = Home(hash);
+        for (var v = table[i]; v != 0; v = table[i])
+        {
+            if (v == hash)
+            {
+                return false;
+            }
+            i = (i + 1) & _mask;
+        }
+        table[i] = hash;
         if (_count == _ring.Length)
         {
-            _seen.Remove(_ring[_next]);
+            Remove(_ring[_next]);
         }
         else
         {
             _count++;
         }
         _ring[_next] = hash;
-        _next = (_next + 1) % _ring.Length;
+        _next = _next + 1 == _ring.Length ? 0 : _next + 1;
         return true;
+    }
+
+    // Fibonacci hashing: the top bits of hash * golden ratio spread FNV's output over the table.
+    private int Home(ulong hash) => (int)((hash * 0x9E3779B97F4A7C15UL) >> _shift);
+
+    private void Remove(ulong hash)
+    {
+        var table = _table;
+        var i = Home(hash);
+        while (table[i] != hash)
+        {
+            if (table[i] == 0)
+            {
+                return; // not there (cannot happen: every ring entry is in the table)
+            }
+            i = (i + 1) & _mask;
+        }
+        // Backward shift: move later entries of the probe run into the hole when their home allows it.
+        var j = i;
+        while (true)
+        {
+            j = (j + 1) & _mask;
+            var v = table[j];
+            if (v == 0)
+            {
+                break;
+            }
+            var home = Home(v);
+            var staysPut = i <= j ? i < home && home <= j : i < home || home <= j;
+            if (!staysPut)
+            {
+                table[i] = v;
+                i = j;
+            }
+        }
+        table[i] = 0;
     }
 
     /// <summary>Oldest first.</summary>

@@ -1,5 +1,3 @@
-using System.Collections.Frozen;
-
 namespace CivicGrid.Streams;
 
 /// <summary>
@@ -10,7 +8,8 @@ public sealed class EventSchema
 {
     private readonly Dictionary<string, string[]> _kinds = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (double Min, double Max)> _numeric = new(StringComparer.Ordinal);
-    private FrozenDictionary<string, (double Min, double Max)>? _numericFrozen;
+    private (string Name, (double Min, double Max) Range)[]? _numericFrozen;
+    private string[]?[]? _kindIndex;
 
     /// <summary>The kinds of the anti-fraud feed (call, sms, app_install, url_visit, transfers, IM contacts).</summary>
     public static EventSchema Default { get; } = new EventSchema()
@@ -35,7 +34,8 @@ public sealed class EventSchema
 
     public EventSchema Kind(string kind, params string[] requiredAttributes)
     {
-        _kinds[EventKinds.Intern(kind)] = requiredAttributes;
+        _kinds[EventKinds.Intern(kind).Kind] = requiredAttributes;
+        _kindIndex = null;
         return this;
     }
 
@@ -64,15 +64,20 @@ public sealed class EventSchema
         {
             return new Rejection(RejectionCodes.PlainIdentity, "subject: looks like a plain ID or phone number; send its blind-index key");
         }
-        if (!_kinds.TryGetValue(e.Kind, out var required))
+        var kinds = _kindIndex ??= EventKinds.Index(_kinds);
+        var required = EventKinds.Find(kinds, e.KindId);
+        if (required is null && (e.KindId >= 0 || !_kinds.TryGetValue(e.Kind, out required)))
         {
             return new Rejection(RejectionCodes.UnknownKind, $"kind: unknown kind '{Truncate(e.Kind)}'");
         }
-        if (e.Time < now - MaxAge || e.Time > now + MaxFutureSkew)
+        var ticks = e.Ticks;
+        var nowTicks = now.UtcTicks;
+        if (ticks < nowTicks - MaxAge.Ticks || ticks > nowTicks + MaxFutureSkew.Ticks)
         {
             return new Rejection(RejectionCodes.BadTime, $"time: {e.Time:O} is outside [now - {MaxAge}, now + {MaxFutureSkew}]");
         }
-        if (e.Attributes.Count > MaxAttributes)
+        var fields = e.Fields; // the array itself: an interface enumerator would allocate per event
+        if (fields.Length > MaxAttributes)
         {
             return new Rejection(RejectionCodes.Malformed, $"attributes: more than {MaxAttributes}");
         }
@@ -83,14 +88,16 @@ public sealed class EventSchema
                 return new Rejection(RejectionCodes.MissingField, $"attributes.{name}: required for kind '{e.Kind}'");
             }
         }
-        var numeric = _numericFrozen ??= _numeric.ToFrozenDictionary(StringComparer.Ordinal);
-        foreach (var a in e.Attributes)
+        // A schema has a handful of numeric attributes: comparing names (interned, so usually by
+        // reference) beats hashing each attribute name of each event.
+        var numeric = _numericFrozen ??= _numeric.Select(n => (AttributeNames.Intern(n.Key), n.Value)).ToArray();
+        foreach (var a in fields)
         {
             if (a.Text.Length > MaxValueLength)
             {
                 return new Rejection(RejectionCodes.Malformed, $"attributes.{Truncate(a.Name)}: longer than {MaxValueLength}");
             }
-            if (numeric.TryGetValue(a.Name, out var range))
+            if (NumericRange(numeric, a.Name) is { } range)
             {
                 if (!a.IsNumber)
                 {
@@ -100,6 +107,18 @@ public sealed class EventSchema
                 {
                     return new Rejection(RejectionCodes.AbsurdValue, $"attributes.{a.Name}: {a.Number} is outside [{range.Min}, {range.Max}]");
                 }
+            }
+        }
+        return null;
+    }
+
+    private static (double Min, double Max)? NumericRange((string Name, (double Min, double Max) Range)[] numeric, string name)
+    {
+        foreach (var (n, range) in numeric)
+        {
+            if (string.Equals(n, name, StringComparison.Ordinal))
+            {
+                return range;
             }
         }
         return null;

@@ -29,7 +29,7 @@ public sealed class StreamEvent
     {
         Id = id;
         Subject = subject;
-        Kind = EventKinds.Intern(kind);
+        (Kind, KindId) = EventKinds.Intern(kind);
         Time = time;
         _attributes = attributes;
     }
@@ -41,6 +41,12 @@ public sealed class StreamEvent
     public IReadOnlyList<EventField> Attributes => _attributes;
 
     internal long Ticks => Time.UtcTicks;
+
+    /// <summary>A small number per kind (-1 when the registry is full): the engine's kind index is an array.</summary>
+    internal int KindId { get; }
+
+    /// <summary>The attributes without the read-only wrapper (the engine's hot path reads them in place).</summary>
+    internal EventField[] Fields => _attributes;
 
     /// <summary>Builds an event from loosely typed attributes (numbers stay numbers, anything else is text).</summary>
     public static StreamEvent Create(string id, string subject, string kind, DateTimeOffset time, params (string Name, object Value)[] attributes)
@@ -135,8 +141,52 @@ internal static class AttributeNames
     }
 }
 
-/// <summary>Event kinds are interned the same way, so the engine's kind index compares references.</summary>
+/// <summary>
+/// Event kinds are interned and numbered once, when an event is made, so that the schema and the rule
+/// pack find a kind's entry by index instead of hashing the kind of every event.
+/// </summary>
 internal static class EventKinds
 {
-    public static string Intern(string kind) => AttributeNames.Intern(kind);
+    public const int MaxKinds = 1024; // kinds come from input too: a hostile stream gets -1, not a bigger table
+    private static readonly ConcurrentDictionary<string, int> Ids = new(StringComparer.Ordinal);
+    private static int _next;
+
+    public static (string Kind, int Id) Intern(string kind)
+    {
+        var name = AttributeNames.Intern(kind);
+        if (Ids.TryGetValue(name, out var id))
+        {
+            return (name, id);
+        }
+        if (Volatile.Read(ref _next) >= MaxKinds)
+        {
+            return (name, -1);
+        }
+        lock (Ids)
+        {
+            if (!Ids.TryGetValue(name, out id))
+            {
+                id = _next < MaxKinds ? _next++ : -1;
+                if (id >= 0)
+                {
+                    Ids[name] = id;
+                }
+            }
+        }
+        return (name, id);
+    }
+
+    /// <summary>An array indexed by kind id, from a map of kinds (registered here if new).</summary>
+    public static T?[] Index<T>(IEnumerable<KeyValuePair<string, T>> byKind) where T : class
+    {
+        var entries = byKind.Select(kv => (Id: Intern(kv.Key).Id, kv.Value)).Where(x => x.Id >= 0).ToList();
+        var array = new T?[entries.Count == 0 ? 0 : entries.Max(x => x.Id) + 1];
+        foreach (var (id, value) in entries)
+        {
+            array[id] = value;
+        }
+        return array;
+    }
+
+    public static T? Find<T>(T?[] index, int id) where T : class => (uint)id < (uint)index.Length ? index[id] : null;
 }

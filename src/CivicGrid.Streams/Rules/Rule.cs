@@ -106,6 +106,8 @@ public sealed class Rule
 
     // Match and Window
     internal Func<StreamEvent, bool> Where { get; init; } = static _ => true;
+    /// <summary>The `where` as a tree, compiled together with the other rules of the same kind (<see cref="KindPlan"/>).</summary>
+    internal Condition Condition { get; init; } = Condition.True;
     internal string[] OwnKinds { get; init; } = [];
 
     // Window
@@ -139,6 +141,28 @@ internal static class RuleStateKeys
     public static string NameOf(int key) => Names[key];
 }
 
+/// <summary>
+/// The rules an event of one kind can affect, in pack order, and the single-event conditions of its
+/// match and window rules compiled into one function per 64 rules: bit i of the mask says whether
+/// Rules[i]'s `where` holds. Sequence rules keep their per-step predicates (their state decides which
+/// step is tested).
+/// </summary>
+internal sealed class KindPlan
+{
+    public KindPlan(Rule[] rules)
+    {
+        Rules = rules;
+        HasSequences = rules.Any(r => r.Type == RuleType.Sequence);
+        Masks = rules.Chunk(64)
+            .Select(chunk => ConditionCompiler.Mask(chunk.Select(r => r.Type == RuleType.Sequence ? null : r.Condition).ToArray()))
+            .ToArray();
+    }
+
+    public Rule[] Rules { get; }
+    public bool HasSequences { get; }
+    public Func<EventField[], ulong>[] Masks { get; }
+}
+
 /// <summary>A set of rules and the scoring that goes with them, as loaded from YAML files.</summary>
 public sealed class RulePack
 {
@@ -149,7 +173,8 @@ public sealed class RulePack
         ByKind = rules
             .SelectMany(r => r.Kinds.Select(k => (Kind: k, Rule: r)))
             .GroupBy(x => x.Kind, StringComparer.Ordinal)
-            .ToFrozenDictionary(g => g.Key, g => g.Select(x => x.Rule).ToArray(), StringComparer.Ordinal);
+            .ToFrozenDictionary(g => g.Key, g => new KindPlan(g.Select(x => x.Rule).ToArray()), StringComparer.Ordinal);
+        ByKindId = EventKinds.Index(ByKind);
         ByStateKey = rules.ToFrozenDictionary(r => r.StateKey);
         MaxStateTicks = rules.Count == 0 ? 0 : rules.Max(r => Math.Max(r.OverTicks, r.WithinTicks));
     }
@@ -157,7 +182,13 @@ public sealed class RulePack
     public IReadOnlyList<Rule> Rules { get; }
     public Scoring Scoring { get; }
 
-    internal FrozenDictionary<string, Rule[]> ByKind { get; }
+    internal FrozenDictionary<string, KindPlan> ByKind { get; }
+    /// <summary><see cref="ByKind"/> as an array indexed by <see cref="StreamEvent.KindId"/>.</summary>
+    internal KindPlan?[] ByKindId { get; }
+
+    /// <summary>The plan for an event's kind, or null when no rule cares about it.</summary>
+    internal KindPlan? PlanFor(StreamEvent e) =>
+        EventKinds.Find(ByKindId, e.KindId) ?? (e.KindId < 0 ? ByKind.GetValueOrDefault(e.Kind) : null);
     internal FrozenDictionary<int, Rule> ByStateKey { get; }
     internal long MaxStateTicks { get; }
 

@@ -190,6 +190,7 @@ internal sealed class RuleLoader(Watchlists watchlists)
             Kinds = rule.Kinds,
             Fingerprint = fp.ToString(),
             Where = rule.Where,
+            Condition = rule.Condition,
             OwnKinds = rule.OwnKinds,
             OverTicks = rule.OverTicks,
             Aggregate = rule.Aggregate,
@@ -209,12 +210,12 @@ internal sealed class RuleLoader(Watchlists watchlists)
         }
         CheckKeys(map, path, MatchKeys);
         var kinds = Kinds(map, path);
-        var where = Child(map, "where") is { } wn ? Where(wn, path + ".where", fp) : Always;
+        var (condition, where) = WhereOf(map, path, fp);
         fp.Insert(0, $"match {string.Join(',', kinds)} ");
         return new Rule
         {
             Id = id, Category = category, Type = RuleType.Match, Source = source, Kinds = kinds, Fingerprint = "",
-            Where = where, OwnKinds = kinds,
+            Where = where, Condition = condition, OwnKinds = kinds,
         };
     }
 
@@ -227,7 +228,7 @@ internal sealed class RuleLoader(Watchlists watchlists)
         }
         CheckKeys(map, path, WindowKeys);
         var kinds = Kinds(map, path);
-        var where = Child(map, "where") is { } wn ? Where(wn, path + ".where", fp) : Always;
+        var (condition, where) = WhereOf(map, path, fp);
         var over = Child(map, "over") is { } o ? Duration(o, path + ".over") : RequiredMissing(map, path, "over");
         var aggregate = Aggregate.Count;
         if (Child(map, "aggregate") is { } an)
@@ -248,7 +249,7 @@ internal sealed class RuleLoader(Watchlists watchlists)
         return new Rule
         {
             Id = id, Category = category, Type = RuleType.Window, Source = source, Kinds = kinds, Fingerprint = "",
-            Where = where, OwnKinds = kinds, OverTicks = (over ?? TimeSpan.Zero).Ticks, Aggregate = aggregate,
+            Where = where, Condition = condition, OwnKinds = kinds, OverTicks = (over ?? TimeSpan.Zero).Ticks, Aggregate = aggregate,
             Of = of is null ? null : AttributeNames.Intern(of), AtLeast = atLeast ?? 0,
         };
     }
@@ -283,7 +284,7 @@ internal sealed class RuleLoader(Watchlists watchlists)
             var absent = Child(sm, "absent") is { } ab && Bool(ab, sp + ".absent");
             var kinds = Kinds(sm, sp);
             fp.Append($" | {(absent ? "absent " : "")}{string.Join(',', kinds)}");
-            var where = Child(sm, "where") is { } w ? Where(w, sp + ".where", fp) : Always;
+            var (_, where) = WhereOf(sm, sp, fp);
             var stepWithin = Child(sm, "within") is { } swn ? Duration(swn, sp + ".within") : null;
             fp.Append($" within {stepWithin}");
             var same = new List<Correlation>();
@@ -342,18 +343,30 @@ internal sealed class RuleLoader(Watchlists watchlists)
         };
     }
 
-    // ---- conditions: each compiles to a closure once; the hot path only calls delegates ----
+    // ---- conditions: read into a Condition tree; ConditionCompiler turns it into IL ----
 
     private static readonly Func<StreamEvent, bool> Always = static _ => true;
 
-    private Func<StreamEvent, bool> Where(YamlNode node, string path, StringBuilder fp)
+    private (Condition Condition, Func<StreamEvent, bool> Predicate) WhereOf(YamlMappingNode map, string path, StringBuilder fp)
+    {
+        if (Child(map, "where") is not { } node)
+        {
+            return (Condition.True, Always);
+        }
+        var before = _errors.Count;
+        var condition = Where(node, path + ".where", fp);
+        // A condition with errors is never run (the load fails), so do not compile it.
+        return (condition, _errors.Count > before ? Always : ConditionCompiler.Predicate(condition));
+    }
+
+    private Condition Where(YamlNode node, string path, StringBuilder fp)
     {
         if (node is not YamlMappingNode map)
         {
             Error(node, path, "must be a mapping of attribute: condition");
-            return Always;
+            return Condition.True;
         }
-        var parts = new List<Func<StreamEvent, bool>>();
+        var parts = new List<Condition>();
         fp.Append(" where{");
         foreach (var (k, v) in map.Children)
         {
@@ -371,22 +384,10 @@ internal sealed class RuleLoader(Watchlists watchlists)
                         Error(v, path + ".any", "must be a non-empty list of conditions");
                         break;
                     }
-                    var anyOf = alternatives.Children.Select((a, i) => Where(a, $"{path}.any[{i}]", fp)).ToArray();
-                    parts.Add(e =>
-                    {
-                        foreach (var p in anyOf)
-                        {
-                            if (p(e))
-                            {
-                                return true;
-                            }
-                        }
-                        return false;
-                    });
+                    parts.Add(new AnyOf(alternatives.Children.Select((a, i) => Where(a, $"{path}.any[{i}]", fp)).ToArray()));
                     break;
                 case "not":
-                    var inner = Where(v, path + ".not", fp);
-                    parts.Add(e => !inner(e));
+                    parts.Add(new NotOf(Where(v, path + ".not", fp)));
                     break;
                 default:
                     parts.Add(Attribute(AttributeNames.Intern(key), v, $"{path}.{key}", fp));
@@ -395,60 +396,26 @@ internal sealed class RuleLoader(Watchlists watchlists)
             fp.Append(';');
         }
         fp.Append('}');
-        return All(parts);
+        return parts.Count == 1 ? parts[0] : new AllOf(parts.ToArray());
     }
-
-    private static Func<StreamEvent, bool> All(List<Func<StreamEvent, bool>> parts) => parts.Count switch
-    {
-        0 => Always,
-        1 => parts[0],
-        2 => Both(parts[0], parts[1]),
-        _ => AllOf(parts.ToArray()),
-    };
-
-    private static Func<StreamEvent, bool> Both(Func<StreamEvent, bool> a, Func<StreamEvent, bool> b) => e => a(e) && b(e);
-
-    private static bool AnyText(string[] texts, string value, Func<string, string, bool> test)
-    {
-        foreach (var x in texts)
-        {
-            if (test(value, x))
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static Func<StreamEvent, bool> AllOf(Func<StreamEvent, bool>[] parts) => e =>
-    {
-        foreach (var p in parts)
-        {
-            if (!p(e))
-            {
-                return false;
-            }
-        }
-        return true;
-    };
 
     /// <summary>
     /// `amount: 5000` (equals) or `amount: { gte: 5000, lt: 1e6 }`. A missing attribute fails every
     /// operator except `exists: false`.
     /// </summary>
-    private Func<StreamEvent, bool> Attribute(string attr, YamlNode node, string path, StringBuilder fp)
+    private Condition Attribute(string attr, YamlNode node, string path, StringBuilder fp)
     {
         if (node is YamlScalarNode)
         {
             fp.Append("eq ").Append(Scalar(node, path));
-            return Equal(attr, node, path);
+            return Equal(attr, AttributeOp.Eq, node, path);
         }
         if (node is not YamlMappingNode ops)
         {
             Error(node, path, "must be a value or a mapping of operators (eq, ne, gt, gte, lt, lte, in, not_in, in_list, not_in_list, prefix, suffix, contains, exists)");
-            return Always;
+            return Condition.True;
         }
-        var parts = new List<Func<StreamEvent, bool>>();
+        var parts = new List<Condition>();
         foreach (var (k, v) in ops.Children)
         {
             var op = Scalar(k, path);
@@ -457,27 +424,19 @@ internal sealed class RuleLoader(Watchlists watchlists)
             switch (op)
             {
                 case "eq":
-                    parts.Add(Equal(attr, v, opPath));
+                    parts.Add(Equal(attr, AttributeOp.Eq, v, opPath));
                     break;
                 case "ne":
-                    var eq = Equal(attr, v, opPath);
-                    parts.Add(e => e.TryGet(attr, out _) && !eq(e));
+                    parts.Add(Equal(attr, AttributeOp.Ne, v, opPath));
                     break;
                 case "gt" or "gte" or "lt" or "lte":
                     var n = Number(v, opPath) ?? 0;
-                    parts.Add(op switch
-                    {
-                        "gt" => e => e.Number(attr) > n,
-                        "gte" => e => e.Number(attr) >= n,
-                        "lt" => e => e.Number(attr) < n,
-                        _ => e => e.Number(attr) <= n,
-                    });
+                    var cmp = op switch { "gt" => AttributeOp.Gt, "gte" => AttributeOp.Gte, "lt" => AttributeOp.Lt, _ => AttributeOp.Lte };
+                    parts.Add(new AttributeTest(attr, cmp) { Number = n });
                     break;
                 case "in" or "not_in":
                     var set = Texts(v, opPath).ToFrozenSet(StringComparer.OrdinalIgnoreCase);
-                    parts.Add(op == "in"
-                        ? e => e.Text(attr) is { } t && set.Contains(t)
-                        : e => e.Text(attr) is { } t && !set.Contains(t));
+                    parts.Add(new AttributeTest(attr, op == "in" ? AttributeOp.In : AttributeOp.NotIn) { Set = set });
                     break;
                 case "in_list" or "not_in_list":
                     var listName = Scalar(v, opPath);
@@ -487,39 +446,31 @@ internal sealed class RuleLoader(Watchlists watchlists)
                         Error(v, opPath, $"unknown watchlist '{listName}' (known: {string.Join(", ", watchlists.Names.Order(StringComparer.Ordinal))})");
                         break;
                     }
-                    parts.Add(op == "in_list"
-                        ? e => e.Text(attr) is { } t && list.Contains(t)
-                        : e => e.Text(attr) is { } t && !list.Contains(t));
+                    parts.Add(new AttributeTest(attr, op == "in_list" ? AttributeOp.InList : AttributeOp.NotInList) { List = list });
                     break;
                 case "prefix" or "suffix" or "contains":
                     var texts = Texts(v, opPath);
-                    parts.Add(op switch
+                    parts.Add(new AttributeTest(attr, op switch { "prefix" => AttributeOp.Prefix, "suffix" => AttributeOp.Suffix, _ => AttributeOp.Contains })
                     {
-                        "prefix" => e => e.Text(attr) is { } t && AnyText(texts, t, static (t, x) => t.StartsWith(x, StringComparison.OrdinalIgnoreCase)),
-                        "suffix" => e => e.Text(attr) is { } t && AnyText(texts, t, static (t, x) => t.EndsWith(x, StringComparison.OrdinalIgnoreCase)),
-                        _ => e => e.Text(attr) is { } t && AnyText(texts, t, static (t, x) => t.Contains(x, StringComparison.OrdinalIgnoreCase)),
+                        Texts = texts,
                     });
                     break;
                 case "exists":
-                    var want = Bool(v, opPath);
-                    parts.Add(e => e.TryGet(attr, out _) == want);
+                    parts.Add(new AttributeTest(attr, AttributeOp.Exists) { Want = Bool(v, opPath) });
                     break;
                 default:
                     Error(k, opPath, $"unknown operator '{op}' (use eq, ne, gt, gte, lt, lte, in, not_in, in_list, not_in_list, prefix, suffix, contains, exists)");
                     break;
             }
         }
-        return All(parts);
+        return parts.Count == 1 ? parts[0] : new AllOf(parts.ToArray());
     }
 
-    private Func<StreamEvent, bool> Equal(string attr, YamlNode node, string path)
+    private AttributeTest Equal(string attr, AttributeOp op, YamlNode node, string path)
     {
         var text = Scalar(node, path) ?? "";
-        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var n))
-        {
-            return e => e.TryGet(attr, out var a) && (a.IsNumber ? a.Number == n : string.Equals(a.Text, text, StringComparison.OrdinalIgnoreCase));
-        }
-        return e => e.TryGet(attr, out var a) && string.Equals(a.Text, text, StringComparison.OrdinalIgnoreCase);
+        var number = double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) ? n : double.NaN;
+        return new AttributeTest(attr, op) { Text = text, Number = number };
     }
 
     // ---- small readers that record errors with line and field ----
@@ -531,7 +482,7 @@ internal sealed class RuleLoader(Watchlists watchlists)
             Error(map, path + ".kind", "required (an event kind or a list of kinds)");
             return [];
         }
-        var kinds = Texts(node, path + ".kind").Select(EventKinds.Intern).ToArray();
+        var kinds = Texts(node, path + ".kind").Select(k => EventKinds.Intern(k).Kind).ToArray();
         if (kinds.Length == 0)
         {
             Error(node, path + ".kind", "at least one kind is needed");

@@ -6,12 +6,14 @@ using CivicGrid.AntiFraud.Features.Ingest;
 using CivicGrid.Kernel;
 using CivicGrid.Kernel.Accounts;
 using CivicGrid.Kernel.Data;
+using CivicGrid.Population.Contracts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace CivicGrid.AntiFraud;
 
@@ -20,7 +22,7 @@ public static class AntiFraudModule
 {
     public const string Name = "antifraud";
 
-    /// <summary>Who works the alerts. A data-partner permission for ingest is still to come from the Kernel.</summary>
+    /// <summary>Who works the alerts. Ingest is decided by the permission <c>ingest_events</c>, not by these roles.</summary>
     public static readonly string[] AlertRoles = [Roles.PoliceOfficer, Roles.DistrictAdmin];
 
     public static IServiceCollection AddAntiFraud(this IServiceCollection services, DatabaseOptions database, IConfiguration configuration)
@@ -31,6 +33,8 @@ public static class AntiFraudModule
         services.AddSingleton<AntiFraudEngine>();
         services.AddSingleton<AlertNotifier>();
         services.AddSingleton<StationDirectory>();
+        // Population's contract for masked residents and audited unmask; registered here so Population need not know us.
+        services.TryAddScoped<ResidentCard>();
         services.AddSingleton<AlertWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<AlertWriter>());
         if (!string.IsNullOrEmpty(options.NatsUrl))

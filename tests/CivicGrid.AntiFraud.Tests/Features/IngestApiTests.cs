@@ -3,6 +3,8 @@ using System.Net.Http.Json;
 using System.Text;
 using CivicGrid.AntiFraud.Features.Ingest;
 using CivicGrid.AntiFraud.Features.Simulate;
+using CivicGrid.Kernel.Accounts;
+using CivicGrid.Kernel.Regions;
 using CivicGrid.Streams;
 using CivicGrid.Testing;
 
@@ -58,12 +60,41 @@ public class IngestApiTests(PlatformFactory factory) : IClassFixture<PlatformFac
     }
 
     [Fact]
-    public async Task PostEvents_TownPoliceOrAnonymous_IsRefused()
+    public async Task PostEvents_WithoutIngestPermission_IsRefused()
     {
         var body = SimulateCommand.Ndjson([StreamEvent.Create("ingest-auth", "ingest-subject-key-0002", "sms", factory.Time.GetUtcNow(), ("number", "1069"), ("direction", "in"))]);
+        // A grid worker and a town officer do not hold ingest_events.
+        Assert.False(Permissions.Has(Principal(Roles.GridWorker), Permissions.IngestEvents));
+        Assert.Equal(HttpStatusCode.Forbidden, (await AlertBed.PostRawAsync(await factory.SignInAsync("grid"), body)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await AlertBed.PostRawAsync(await factory.SignInAsync("town"), body)).StatusCode);
+        // A town police officer holds it, but the feed covers the whole district.
         var police = await factory.SignInAsync("police");
-        Assert.Equal(HttpStatusCode.Forbidden, (await AlertBed.PostRawAsync(police, body)).StatusCode);
+        Assert.True(Permissions.Has(Principal(Roles.PoliceOfficer), Permissions.IngestEvents));
+        var refused = await AlertBed.PostRawAsync(police, body);
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Contains("district-level", await refused.Content.ReadAsStringAsync());
         var anonymous = factory.CreateClient(new() { AllowAutoRedirect = false });
         Assert.Equal(HttpStatusCode.Unauthorized, (await AlertBed.PostRawAsync(anonymous, body)).StatusCode);
     }
+
+    [Fact]
+    public async Task PostEvents_DistrictPoliceOfficer_IsAllowed()
+    {
+        // The data partner's account: a district-level police officer (there is no data-partner role).
+        var admin = await factory.SignInAsync("admin");
+        var district = AlertBed.RegionId(factory, "萧山区", RegionLevel.District);
+        var created = await admin.PostAsJsonAsync("/api/v1/accounts",
+            new { userName = "feed-partner", displayName = "数据对接", role = Roles.PoliceOfficer, regionId = district, password = "Partner@2021x" });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var partner = await factory.SignInAsync("feed-partner", "Partner@2021x");
+        var body = SimulateCommand.Ndjson([StreamEvent.Create("ingest-partner-1", "ingest-subject-key-0003", "sms", factory.Time.GetUtcNow(), ("number", "1069"), ("direction", "in"))]);
+
+        var response = await AlertBed.PostRawAsync(partner, body);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(1, (await response.Content.ReadFromJsonAsync<IngestResult>())!.Accepted);
+    }
+
+    private static System.Security.Claims.ClaimsPrincipal Principal(string role) =>
+        new(new System.Security.Claims.ClaimsIdentity([new(System.Security.Claims.ClaimTypes.Role, role)], "test"));
 }

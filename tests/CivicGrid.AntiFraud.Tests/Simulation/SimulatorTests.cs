@@ -47,6 +47,6 @@ public class SimulatorTests
 
         Assert.All(report.PerType, t => Assert.True(t.Recall >= 0.5, $"{t.Type}: recall {t.Recall:P0}\n{report}"));
         Assert.True(report.Recall >= 0.8, report.ToString());
-        Assert.True(report.Precision >= 0.6, report.ToString());
+        Assert.True(report.Precision >= 0.85, report.ToString());
     }
 }

@@ -200,6 +200,7 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
             "POST /api/v1/antifraud/alerts/{alertId:long}/dissuasions" => new { method = "visit", outcome = "dissuaded", amountProtected = 1000 },
             "POST /api/v1/landlord/tenancies" => new { propertyId = f.PropertyId, name = "越权", idNumber = "11010519491231002X", moveIn = "2026-11-01" },
             "POST /api/v1/landlord/tenancies/{tenancyId:long}/move-out" => new { moveOut = "2026-11-20" },
+            "POST /api/v1/antifraud/alerts/{alertId:long}/unmask" => new { reason = "越权查看身份" },
             "POST /api/v1/accounts" => new { userName = "intruder", displayName = "越权", role = Roles.VillageCadre, regionId = f.VillageId, password = "Strong@2021" },
             _ => null,
         };

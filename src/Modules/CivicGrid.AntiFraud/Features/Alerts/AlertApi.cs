@@ -9,6 +9,7 @@ using CivicGrid.Kernel.Regions;
 using CivicGrid.Kernel.Web;
 using CivicGrid.Places.Data;
 using CivicGrid.Places.Features.Regions;
+using CivicGrid.Population.Contracts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -33,7 +34,14 @@ public sealed record AlertSummary(long Id, string RuleId, string Category, strin
 
 public sealed record DissuasionDto(long Id, string Method, string Outcome, long AmountProtected, string? Note, DateTime At, string OfficerName);
 
-public sealed record AlertDetail(AlertSummary Alert, string? Description, IReadOnlyList<EvidenceItem> Evidence, IReadOnlyList<DissuasionDto> Dissuasions);
+/// <summary>One alert with its evidence, its dissuasions and, when the register knows the person, their masked card.</summary>
+public sealed record AlertDetail(AlertSummary Alert, string? Description, IReadOnlyList<EvidenceItem> Evidence, IReadOnlyList<DissuasionDto> Dissuasions,
+    ResidentCardView? Resident = null);
+
+public sealed record AlertUnmaskRequest(string? Reason);
+
+/// <summary>The resident behind an alert, in plain text: shown once to the officer who asked, with the reason audited.</summary>
+public sealed record AlertUnmaskResult(long ResidentId, string Name, string IdNumber, string? Phone);
 
 public sealed record AlertPage(IReadOnlyList<AlertSummary> Items, int Page, int Size, int Total);
 
@@ -88,6 +96,8 @@ public static class AlertApi
         alerts.MapGet("/regions/{id:int}/alerts", List);
         alerts.MapGet("/alerts/{alertId:long}", Get);
         alerts.MapPost("/alerts/{alertId:long}/dissuasions", Dissuade);
+        alerts.MapPost("/alerts/{alertId:long}/unmask", Unmask)
+            .RequireAuthorization(p => p.RequireAssertion(c => Permissions.Has(c.User, Permissions.Unmask)));
         return group;
     }
 
@@ -114,20 +124,51 @@ public static class AlertApi
         return query.OrderByDescending(a => a.Open).ThenByDescending(a => a.Score).ThenByDescending(a => a.RaisedAt).ThenByDescending(a => a.Id);
     }
 
-    public static async Task<Results<Ok<AlertDetail>, ProblemHttpResult>> Get(long alertId, HttpContext http, AntiFraudDbContext db, CancellationToken ct)
+    public static async Task<Results<Ok<AlertDetail>, ProblemHttpResult>> Get(long alertId, HttpContext http, AntiFraudDbContext db, ResidentCard cards,
+        CancellationToken ct)
     {
-        var detail = await DetailAsync(db, alertId, http.User.RequiredScope(), ct);
+        var detail = await DetailAsync(db, alertId, http.User.RequiredScope(), ct, cards);
         return detail is null ? Problems.NotFound("预警不存在或不在您的辖区内", "Alert not found or outside your area") : TypedResults.Ok(detail);
     }
 
-    public static async Task<AlertDetail?> DetailAsync(AntiFraudDbContext db, long alertId, RegionScope scope, CancellationToken ct)
+    /// <summary>The alert if the scope holds it; with the masked resident card when <paramref name="cards"/> is given.</summary>
+    public static async Task<AlertDetail?> DetailAsync(AntiFraudDbContext db, long alertId, RegionScope scope, CancellationToken ct, ResidentCard? cards = null)
     {
         var alert = await db.Alerts.AsNoTracking().FirstOrDefaultAsync(a => a.Id == alertId, ct);
         if (alert is null || !scope.Contains(alert.RegionPath)) return null;
         var dissuasions = await db.Dissuasions.AsNoTracking().Where(d => d.AlertId == alertId).OrderBy(d => d.At).ThenBy(d => d.Id)
             .Select(d => new DissuasionDto(d.Id, d.Method, d.Outcome, d.AmountProtected, d.Note, d.At, d.OfficerName)).ToListAsync(ct);
         var evidence = JsonSerializer.Deserialize<List<EvidenceItem>>(alert.Evidence, AlertWriter.EvidenceJson) ?? [];
-        return new AlertDetail(AlertSummary.From(alert), alert.Description, evidence.OrderBy(e => e.Time).ToList(), dissuasions);
+        var resident = cards is null ? null : await cards.FindAsync(alert.Subject, ct);
+        return new AlertDetail(AlertSummary.From(alert), alert.Description, evidence.OrderBy(e => e.Time).ToList(), dissuasions, resident);
+    }
+
+    /// <summary>
+    /// Reveals the resident behind an alert of the caller's area, for a reason (audited by the register). 404 for an alert
+    /// outside the area, or when the register does not know the person.
+    /// </summary>
+    public static async Task<Results<Ok<AlertUnmaskResult>, ProblemHttpResult, ValidationProblem>> Unmask(long alertId, AlertUnmaskRequest body,
+        HttpContext http, AntiFraudDbContext db, ResidentCard cards, TimeProvider time, CancellationToken ct)
+    {
+        var outcome = await UnmaskAsync(db, cards, alertId, body.Reason, http.User, Actor.From(http), time.GetUtcNow().UtcDateTime, ct);
+        return outcome.Status switch
+        {
+            ResidentUnmaskStatus.Revealed => TypedResults.Ok(new AlertUnmaskResult(outcome.Card!.ResidentId, outcome.Name!, outcome.IdNumber!, outcome.Phone)),
+            ResidentUnmaskStatus.Forbidden => Problems.Forbidden("您没有查看完整身份信息的权限", "You may not unmask personal data"),
+            ResidentUnmaskStatus.ReasonRequired => Problems.Field("reason", $"查看完整身份须填写 {ResidentCard.MinReason}-{ResidentCard.MaxReason} 字的理由",
+                $"a reason of {ResidentCard.MinReason}-{ResidentCard.MaxReason} characters is required to unmask"),
+            _ => Problems.NotFound("预警不存在、不在您的辖区内，或对象不是登记居民", "Alert not found, outside your area, or not about a registered resident"),
+        };
+    }
+
+    /// <summary>Shared by the API and the board: the alert must be in the caller's area; the register checks the rest and audits.</summary>
+    public static async Task<ResidentUnmask> UnmaskAsync(AntiFraudDbContext db, ResidentCard cards, long alertId, string? reason,
+        System.Security.Claims.ClaimsPrincipal user, Actor actor, DateTime now, CancellationToken ct)
+    {
+        var scope = user.RequiredScope();
+        var alert = await db.Alerts.AsNoTracking().Where(a => a.Id == alertId).Select(a => new { a.Subject, a.RegionPath }).FirstOrDefaultAsync(ct);
+        if (alert is null || !scope.Contains(alert.RegionPath)) return new ResidentUnmask(ResidentUnmaskStatus.NotFound);
+        return await cards.UnmaskAsync(alert.Subject, user, scope, actor, reason, $"antifraud alert:{alertId}", now, ct);
     }
 
     public static async Task<Results<Ok<DissuasionDto>, ProblemHttpResult, ValidationProblem>> Dissuade(long alertId, DissuasionRequest body,

@@ -17,7 +17,8 @@ public sealed record IngestResult(long Accepted, long Duplicates, long Rejected,
 /// <summary>
 /// POST /api/v1/antifraud/events: a data partner's batch of events, one JSON object per line (application/x-ndjson).
 /// Each line is accepted, a duplicate (same event id, processed once) or rejected with its line number and reason; a bad
-/// line never stops the batch. The events feed the whole district, so only district-level accounts may send them.
+/// line never stops the batch. Needs the permission <see cref="Permissions.IngestEvents"/>, and, since the events feed the
+/// whole district, a district-level account.
 /// </summary>
 public static class IngestApi
 {
@@ -29,14 +30,14 @@ public static class IngestApi
         // answers 400 with a bilingual problem naming the body, as everywhere on the platform.
         group.MapPost("/events", PostEvents)
             .WithSummary("NDJSON batch of events (Content-Type: application/x-ndjson), one JSON event per line")
-            .RequireAuthorization(p => p.RequireRole(AntiFraudModule.AlertRoles));
+            .RequireAuthorization(p => p.RequireAssertion(c => Permissions.Has(c.User, Permissions.IngestEvents)));
         return group;
     }
 
     public static async Task<Results<Ok<IngestResult>, ProblemHttpResult, ValidationProblem>> PostEvents(
         HttpRequest request, HttpContext http, AntiFraudEngine engine, ILoggerFactory logs, CancellationToken ct)
     {
-        // Until the Kernel has a data-partner permission: the feed covers the whole district, so a town account may not inject it.
+        // The feed covers the whole district: a town account, even one allowed to ingest, may not inject it.
         if (http.User.RequiredScope().Level != RegionLevel.District)
             return Problems.Forbidden("事件数据须由区级数据对接账号提交", "Events must be sent by a district-level data partner account");
         var type = request.ContentType?.Split(';')[0].Trim();
