@@ -223,9 +223,12 @@ public class RentalImportTests(PlatformFactory factory) : IClassFixture<Platform
         Assert.Contains(errors, e => e.Row == "3" && e.Column == "证件号码" && e.Reason.Contains("第 2 行"));
         Assert.Contains(errors, e => e.Row == "6" && e.Column == "证件号码");
         Assert.Contains(errors, e => e.Row == "7" && e.Column == "类型");
+        // The database checks run on the rows that are valid in the file, in the same report.
+        Assert.Contains(errors, e => e.Row == "4" && e.Column == "手机号" && e.Reason.Contains("其他房东"));
+        Assert.Contains(errors, e => e.Row == "5" && e.Column == "手机号" && e.Reason.Contains("房东本人"));
         Assert.Equal(0, await Db(db => db.Landlords.CountAsync(l => l.IdMasked == Mask.IdNumber(Id(41)))));
 
-        // Without the file's own errors, the database checks speak: a phone is one landlord's, and a landlord's phone is theirs.
+        // Alone, the same rows are refused for the same reasons.
         var second = await UploadAndWaitAsync(client, "landlords", Encoding.UTF8.GetBytes("类型,姓名或名称,证件号码,手机号\n" +
             $"个人,钱房东,{Id(42)},13600040001\n个人,欧阳房东,{Id(40)},13600040009\n"), "l2.csv");
         Assert.Equal(ImportStatus.Rejected, second.Status);

@@ -200,9 +200,8 @@ public static class RentalImport
             rows.Add(row);
             if (i % 10_000 == 0) progress?.Report(i);
         }
-        if (errors.Count > 0) return Rejected(sheet.Count - 1, errors);
-
-        // Against the database: a phone is one landlord's sign-in, and a registered landlord's phone is theirs to change.
+        // Against the database (the rows valid so far, so one report lists everything): a phone is one landlord's sign-in,
+        // and a registered landlord's phone is theirs to change.
         var existing = await LandlordsByKeyAsync(db, rows.Select(r => r.Key), ct);
         var phoneIndexes = rows.Select(r => r.PhoneIndex).ToList();
         var phoneOwners = await db.Landlords.AsNoTracking().Where(l => phoneIndexes.Contains(l.PhoneIndex)).ToDictionaryAsync(l => l.PhoneIndex, l => l.Id, ct);

@@ -28,9 +28,12 @@ public sealed class ReminderService(IServiceScopeFactory scopes, TimeProvider ti
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // A minute after start (so a platform restarted often still reminds), then hourly.
+        var wait = TimeSpan.FromMinutes(1);
         while (!stoppingToken.IsCancellationRequested)
         {
-            await Task.Delay(Interval, time, stoppingToken);
+            await Task.Delay(wait, time, stoppingToken);
+            wait = Interval;
             try
             {
                 await RunOnceAsync(stoppingToken);
