@@ -50,6 +50,12 @@ public class PlatformFactory : WebApplicationFactory<Program>
     /// <summary>The platform's clock; tests move it.</summary>
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 28, 2, 0, 0, TimeSpan.Zero));
 
+    /// <summary>
+    /// Whether the demo seed includes landlords, rental properties and tenancies. Off by default so that tests of the rental
+    /// slices count from zero; <c>DemoSeedTests</c> turns it on.
+    /// </summary>
+    protected virtual bool SeedLandlords => false;
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
@@ -61,6 +67,7 @@ public class PlatformFactory : WebApplicationFactory<Program>
         builder.UseSetting("CivicGrid:Database:ConnectionString", ConnectionString);
         builder.UseSetting("CivicGrid:PersonalData:Key", TestKey);
         builder.UseSetting("CivicGrid:Demo:SeedOnFirstRun", "true");
+        builder.UseSetting("CivicGrid:Demo:Landlords", SeedLandlords ? "true" : "false");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         builder.ConfigureServices(s =>
         {

@@ -10,7 +10,9 @@ using Microsoft.EntityFrameworkCore;
 namespace CivicGrid.Web.Features.Demo;
 
 /// <summary>Seeds the synthetic demo district: places first, then the people living at its addresses.</summary>
-public sealed class DemoSeeder(IServiceScopeFactory scopes, PersonalDataProtector protector, TimeProvider time, GridLookup lookup)
+/// <remarks>Configuration <c>CivicGrid:Demo:Landlords</c> (default true) seeds landlords, their rental properties and the tenancies
+/// of floating residents; tests of the rental slices turn it off to start from no landlords.</remarks>
+public sealed class DemoSeeder(IServiceScopeFactory scopes, PersonalDataProtector protector, TimeProvider time, GridLookup lookup, IConfiguration config)
 {
     public async Task<bool> IsEmptyAsync(CancellationToken ct)
     {
@@ -31,7 +33,9 @@ public sealed class DemoSeeder(IServiceScopeFactory scopes, PersonalDataProtecto
         var result = await DemoDistrict.SeedAsync(places, protector, XiaoshanTowns.Load(), options, time.GetUtcNow().UtcDateTime, ct);
         progress?.WriteLine($"places: {result.Towns} towns, {result.Villages} villages, {result.Grids} grids, {result.Addresses} addresses ({clock.Elapsed.TotalSeconds:0.0} s)");
         var now = time.GetUtcNow().UtcDateTime;
-        var landlords = await DemoLandlords.SeedAsync(population, protector, result.SeededAddresses, options.Seed, now, ct);
+        var landlords = config.GetValue("CivicGrid:Demo:Landlords", true)
+            ? await DemoLandlords.SeedAsync(population, protector, result.SeededAddresses, options.Seed, now, ct)
+            : new DemoLandlords.Result(0, 0, new Dictionary<long, DemoLandlords.Rental>());
         progress?.WriteLine($"landlords: {landlords.Individuals:N0} individual, {landlords.Enterprises:N0} enterprise ({clock.Elapsed.TotalSeconds:0.0} s)");
         var residents = await DemoResidents.SeedAsync(population, protector, result.SeededAddresses, options.Seed, ct,
             new Progress<int>(n => progress?.WriteLine($"residents: {n:N0} ({clock.Elapsed.TotalSeconds:0.0} s)")), landlords.ByAddress, now);
