@@ -226,6 +226,38 @@ public partial class PermitTests(PlatformFactory factory) : IClassFixture<Platfo
     }
 
     [Fact]
+    public async Task IssuedPermit_Lapses_WhenTheHolderMovesAway_OrTheEndorsementIsAYearOverdue()
+    {
+        var (movedRow, movedId) = await ResidentAsync("迁出人", Today.AddMonths(-9));
+        var (_, lateId) = await ResidentAsync("逾期人", Today.AddMonths(-30));
+        var (_, keptId) = await ResidentAsync("在住人", Today.AddMonths(-9));
+        var moved = (await ApplyAsync("迁出人", movedId)).Permit!;
+        var late = (await ApplyAsync("逾期人", lateId)).Permit!;
+        var kept = (await ApplyAsync("在住人", keptId)).Permit!;
+        await factory.WithScopeAsync(async sp =>
+        {
+            var db = sp.GetRequiredService<PopulationDbContext>();
+            foreach (var p in await db.Permits.Where(x => x.Id == moved.Id || x.Id == late.Id || x.Id == kept.Id).ToListAsync())
+            {
+                (p.Status, p.PermitNumber, p.IssuedOn) = (PermitStatus.Issued, $"JZZ-LAPSE-{p.Id}", Today.AddMonths(-2));
+                p.EndorsementDue = p.Id == late.Id ? Today.AddYears(-1).AddDays(-1) : Today.AddMonths(10);
+            }
+            // The first holder moved away: their residence is closed and they live nowhere else in the district.
+            var row = await db.Residents.FirstAsync(r => r.Id == movedRow.Id);
+            row.Until = Today.AddDays(-3);
+            return await db.SaveChangesAsync();
+        });
+
+        await factory.Services.GetRequiredService<EndorsementReminders>().RunOnceAsync(default);
+
+        var states = await factory.WithScopeAsync(sp => sp.GetRequiredService<PopulationDbContext>().Permits.AsNoTracking()
+            .Where(p => p.Id == moved.Id || p.Id == late.Id || p.Id == kept.Id).ToDictionaryAsync(p => p.Id, p => p.Status));
+        Assert.Equal(PermitStatus.Lapsed, states[moved.Id]);
+        Assert.Equal(PermitStatus.Lapsed, states[late.Id]);
+        Assert.Equal(PermitStatus.Issued, states[kept.Id]);
+    }
+
+    [Fact]
     public async Task Reject_NeedsReason_AndShowsOnTheStatusPage()
     {
         var (_, id) = await ResidentAsync("被退回", Today.AddMonths(-10));

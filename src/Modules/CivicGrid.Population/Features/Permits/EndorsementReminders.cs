@@ -12,6 +12,8 @@ namespace CivicGrid.Population.Features.Permits;
 /// <summary>
 /// Reminds permit holders of their yearly endorsement (签注) by SMS through the outbox, <see cref="PopulationOptions.EndorsementReminderDays"/>
 /// days before it is due, once per due day: the reminder row (kind, permit, due day) is unique and commits with the message.
+/// Each run first lapses the permits that no longer hold: the holder has no current residence in the register any more
+/// (moved away), or the endorsement is more than a year overdue.
 /// </summary>
 public sealed class EndorsementReminders(IServiceScopeFactory scopes, OutboxSignal signal, IOptions<PopulationOptions> options, TimeProvider time,
     ILogger<EndorsementReminders> logger) : BackgroundService
@@ -44,6 +46,7 @@ public sealed class EndorsementReminders(IServiceScopeFactory scopes, OutboxSign
         try
         {
             var now = time.GetUtcNow().UtcDateTime;
+            await LapseAsync(now, ct);
             var horizon = Permits.Today(now).AddDays(options.Value.EndorsementReminderDays);
             var sent = 0;
             long after = 0;
@@ -77,6 +80,20 @@ public sealed class EndorsementReminders(IServiceScopeFactory scopes, OutboxSign
         {
             running.Release();
         }
+    }
+
+    /// <summary>Sets <see cref="PermitStatus.Lapsed"/> on issued permits whose holder moved away or whose endorsement lapsed.</summary>
+    private async Task<int> LapseAsync(DateTime now, CancellationToken ct)
+    {
+        using var scope = scopes.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<PopulationDbContext>();
+        var yearAgo = Permits.Today(now).AddYears(-1);
+        var lapsed = await db.Permits
+            .Where(p => p.Status == PermitStatus.Issued)
+            .Where(p => !db.Residents.Any(r => r.IdIndex == p.IdIndex && r.Until == null) || (p.EndorsementDue != null && p.EndorsementDue < yearAgo))
+            .ExecuteUpdateAsync(s => s.SetProperty(p => p.Status, PermitStatus.Lapsed).SetProperty(p => p.UpdatedAt, now), ct);
+        if (lapsed > 0) logger.LogInformation("{Count} residence permits lapsed", lapsed);
+        return lapsed;
     }
 
     public override void Dispose()
