@@ -18,6 +18,7 @@ public static class PlacesModule
     {
         services.AddModuleDbContext<PlacesDbContext, PlacesSqliteDbContext, PlacesPostgresDbContext>(database, "places");
         services.AddSingleton<GridLookup>();
+        services.AddScoped<Contracts.RegionDirectory>();
         services.AddSingleton(new NavEntry(10, "辖区与网格", "Regions & grids", "regions", "map"));
         return services;
     }

@@ -69,6 +69,7 @@ public class AlertRoutingTests(PlatformFactory factory) : IClassFixture<Platform
 
         var jingjiang = AlertBed.RegionId(factory, "靖江街道", RegionLevel.Town);
         Assert.Equal(HttpStatusCode.NotFound, (await police.GetAsync($"/api/v1/antifraud/regions/{jingjiang}/alerts")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await police.GetAsync($"/api/v1/antifraud/regions/{jingjiang}/figures")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await police.GetAsync($"/api/v1/antifraud/alerts/{foreignAlerts[0].Id}")).StatusCode);
         var dissuade = await police.PostAsJsonAsync($"/api/v1/antifraud/alerts/{foreignAlerts[0].Id}/dissuasions", new { method = "visit", outcome = "dissuaded", amountProtected = 1 });
         Assert.Equal(HttpStatusCode.NotFound, dissuade.StatusCode);

@@ -1,6 +1,5 @@
 using CivicGrid.Kernel.Regions;
-using CivicGrid.Places.Data;
-using Microsoft.EntityFrameworkCore;
+using CivicGrid.Places.Contracts;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CivicGrid.AntiFraud.Engine;
@@ -12,7 +11,6 @@ public sealed record Station(int RegionId, string Path, string Name);
 /// Maps a residence to its station (the town holding it) and knows the default station. The district has 22 towns, so
 /// they are held in memory after the first use.
 /// </summary>
-/// <remarks>Reads Places' region names read-only until Places offers a contract for them (asked of the lead).</remarks>
 public sealed class StationDirectory(IServiceScopeFactory scopes, AntiFraudOptions options)
 {
     private volatile Dictionary<int, Station>? stations;
@@ -37,11 +35,9 @@ public sealed class StationDirectory(IServiceScopeFactory scopes, AntiFraudOptio
     {
         if (fallback is { } known) return known;
         using var scope = scopes.CreateScope();
-        var db = scope.ServiceProvider.GetRequiredService<PlacesDbContext>();
-        var region = options.DefaultStationRegionId is { } id
-            ? await db.Regions.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, ct)
-            : null;
-        region ??= await db.Regions.AsNoTracking().Where(r => r.Level == RegionLevel.District).OrderBy(r => r.Id).FirstOrDefaultAsync(ct);
+        var regions = scope.ServiceProvider.GetRequiredService<RegionDirectory>();
+        var region = options.DefaultStationRegionId is { } id ? await regions.FindAsync(id, ct) : null;
+        region ??= await regions.AtLevelAsync(RegionLevel.District, ct) is [var district, ..] ? district : null;
         // Before the district is seeded there is nowhere to route to; the root path keeps the alert visible to district staff.
         var station = region is null ? new Station(0, "/", "—") : new Station(region.Id, region.RegionPath, region.Name);
         if (region is not null) fallback = station;
@@ -52,9 +48,7 @@ public sealed class StationDirectory(IServiceScopeFactory scopes, AntiFraudOptio
     {
         if (stations is { Count: > 0 } known) return known;
         using var scope = scopes.CreateScope();
-        var db = scope.ServiceProvider.GetRequiredService<PlacesDbContext>();
-        var towns = await db.Regions.AsNoTracking().Where(r => r.Level == RegionLevel.Town)
-            .Select(r => new Station(r.Id, r.RegionPath, r.Name)).ToListAsync(ct);
-        return stations = towns.ToDictionary(t => t.RegionId);
+        var towns = await scope.ServiceProvider.GetRequiredService<RegionDirectory>().AtLevelAsync(RegionLevel.Town, ct);
+        return stations = towns.ToDictionary(t => t.Id, t => new Station(t.Id, t.RegionPath, t.Name));
     }
 }

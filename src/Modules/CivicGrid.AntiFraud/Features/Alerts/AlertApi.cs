@@ -7,8 +7,7 @@ using CivicGrid.Kernel.Accounts;
 using CivicGrid.Kernel.Audit;
 using CivicGrid.Kernel.Regions;
 using CivicGrid.Kernel.Web;
-using CivicGrid.Places.Data;
-using CivicGrid.Places.Features.Regions;
+using CivicGrid.Places.Contracts;
 using CivicGrid.Population.Contracts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -103,14 +102,14 @@ public static class AlertApi
 
     /// <summary>Alerts of a region's subtree (a station is a town), highest risk first; ?open=true for the ones still to act on.</summary>
     public static async Task<Results<Ok<AlertPage>, ProblemHttpResult, ValidationProblem>> List(int id, bool? open, int? page, int? size,
-        HttpContext http, AntiFraudDbContext db, PlacesDbContext places, CancellationToken ct)
+        HttpContext http, AntiFraudDbContext db, RegionDirectory regions, CancellationToken ct)
     {
         var (p, s) = (page ?? 1, size ?? 50);
         if (p < 1) return Problems.Field("page", "页码须从 1 开始", "page starts at 1");
         if (s is < 1 or > MaxPageSize) return Problems.Field("size", $"每页条数须在 1 到 {MaxPageSize} 之间", $"size must be between 1 and {MaxPageSize}");
-        var region = await places.FindInScopeAsync(id, http.User.RequiredScope(), ct);
+        var region = await regions.FindInScopeAsync(id, http.User.RequiredScope(), ct);
         if (region is null) return Problems.RegionNotFound();
-        var query = Query(db, new RegionScope(region.Id, region.RegionPath, region.Level), open ?? false);
+        var query = Query(db, region.Scope, open ?? false);
         var total = await query.CountAsync(ct);
         var items = await query.Skip((p - 1) * s).Take(s).Select(AlertSummary.Projection).ToListAsync(ct);
         return TypedResults.Ok(new AlertPage(items, p, s, total));

@@ -2,8 +2,7 @@ using CivicGrid.AntiFraud.Data;
 using CivicGrid.Kernel.Accounts;
 using CivicGrid.Kernel.Regions;
 using CivicGrid.Kernel.Web;
-using CivicGrid.Places.Data;
-using CivicGrid.Places.Features.Regions;
+using CivicGrid.Places.Contracts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -37,11 +36,11 @@ public static class FiguresApi
         return group;
     }
 
-    public static async Task<Results<Ok<AreaFigures>, ProblemHttpResult>> Get(int id, HttpContext http, AntiFraudDbContext db, PlacesDbContext places, CancellationToken ct)
+    public static async Task<Results<Ok<AreaFigures>, ProblemHttpResult>> Get(int id, HttpContext http, AntiFraudDbContext db, RegionDirectory regions, CancellationToken ct)
     {
-        var region = await places.FindInScopeAsync(id, http.User.RequiredScope(), ct);
+        var region = await regions.FindInScopeAsync(id, http.User.RequiredScope(), ct);
         if (region is null) return Problems.RegionNotFound();
-        var figures = await ComputeAsync(db, new RegionScope(region.Id, region.RegionPath, region.Level), ct);
+        var figures = await ComputeAsync(db, region.Scope, ct);
         return TypedResults.Ok(figures with { RegionName = region.Name });
     }
 
