@@ -108,6 +108,7 @@ internal static class EndToEndBench
 
         // The board's side: a notice from the writer → the board's query → the probe's alert is visible.
         var sent = new ConcurrentDictionary<string, long>();
+        var sentWall = new ConcurrentDictionary<string, DateTime>();
         var seen = new ConcurrentDictionary<string, double>();
         var notices = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
         app.Services.GetRequiredService<AlertNotifier>().Changed += _ => notices.Writer.TryWrite(true);
@@ -175,7 +176,11 @@ internal static class EndToEndBench
             }
             var body = CivicGrid.AntiFraud.Features.Simulate.SimulateCommand.Ndjson(batch);
             var start = Stopwatch.GetTimestamp();
-            if (transferSubject is not null) sent[transferSubject] = start;
+            if (transferSubject is not null)
+            {
+                sent[transferSubject] = start;
+                sentWall[transferSubject] = DateTime.UtcNow;
+            }
             var request = Task.Run(async () =>
             {
                 using var content = new ByteArrayContent(body);
@@ -199,6 +204,7 @@ internal static class EndToEndBench
         await board;
 
         var latencies = seen.Values.Order().ToArray();
+        await LogStagesAsync(app, sentWall, seen);
         double P(double q) => latencies.Length == 0 ? double.NaN : latencies[(int)Math.Min(latencies.Length - 1, Math.Ceiling(q * latencies.Length) - 1)];
         var stats = app.Services.GetRequiredService<AntiFraudEngine>().Streams.Stats();
         Log($"sent {accepted + rejected:N0} events in {sendSeconds:0.0} s ({(accepted + rejected) / sendSeconds:N0}/s): {accepted:N0} accepted, {rejected:N0} rejected; " +
@@ -212,6 +218,26 @@ internal static class EndToEndBench
         ];
     }
 
+    /// <summary>
+    /// Where the time goes, per probe, from the stored alert's clock readings: sent → raised by the engine (HTTP, parse,
+    /// rules), raised → the writer starts storing it (alert queue), writer start → seen on the board (routing, insert,
+    /// audit, commit, notice, board query).
+    /// </summary>
+    private static async Task LogStagesAsync(WebApplication app, ConcurrentDictionary<string, DateTime> sentWall, ConcurrentDictionary<string, double> seen)
+    {
+        await using var db = await app.Services.GetRequiredService<IDbContextFactory<AntiFraudDbContext>>().CreateDbContextAsync();
+        var rows = (await db.Alerts.AsNoTracking().Where(a => a.RuleId == ProbeRule).Select(a => new { a.Subject, a.RaisedAt, a.StoredAt }).ToListAsync())
+            .Where(r => sentWall.ContainsKey(r.Subject) && seen.ContainsKey(r.Subject)).ToList();
+        string Stage(IEnumerable<double> values)
+        {
+            var v = values.Order().ToArray();
+            return v.Length == 0 ? "-" : FormattableString.Invariant($"p50 {v[v.Length / 2]:0.0} p99 {v[Math.Min(v.Length - 1, (int)Math.Ceiling(0.99 * v.Length) - 1)]:0.0} max {v[^1]:0.0} ms");
+        }
+        Log($"stages: sent→raised {Stage(rows.Select(r => (r.RaisedAt - sentWall[r.Subject]).TotalMilliseconds))}; " +
+            $"raised→store {Stage(rows.Select(r => (r.StoredAt - r.RaisedAt).TotalMilliseconds))}; " +
+            $"store→seen {Stage(rows.Select(r => seen[r.Subject] - (r.StoredAt - sentWall[r.Subject]).TotalMilliseconds))}");
+    }
+
     /// <summary>Residents of 河上镇 by their blind index (the demo seeds that town), and the district scope the board reads.</summary>
     private static async Task<(List<string> Subjects, RegionScope District)> ProbeResidentsAsync(WebApplication app, int count)
     {
@@ -219,7 +245,7 @@ internal static class EndToEndBench
         var places = scope.ServiceProvider.GetRequiredService<PlacesDbContext>();
         var district = await places.Regions.AsNoTracking().FirstAsync(r => r.Level == RegionLevel.District);
         var subjects = await scope.ServiceProvider.GetRequiredService<PopulationDbContext>().Residents.AsNoTracking()
-            .OrderBy(r => r.Id).Select(r => r.IdIndex).Distinct().Take(count).ToListAsync();
+            .Select(r => r.IdIndex).Distinct().Order().Take(count).ToListAsync();
         return (subjects, new RegionScope(district.Id, district.RegionPath, district.Level));
     }
 

@@ -60,4 +60,42 @@ public class EngineHostTests
         var rows = await factory.WithScopeAsync(sp => sp.GetRequiredService<AntiFraudDbContext>().Alerts.Where(a => a.Subject == "store-twice-subject-01").CountAsync());
         Assert.Equal(2, rows);
     }
+
+    [Fact]
+    public async Task Store_OneBatchOfSeveralPeople_EachRoutedToTheirStation_DuplicatesInTheBatchStoredOnce()
+    {
+        await using var factory = new PlatformFactory();
+        _ = factory.Server;
+        var writer = factory.Services.GetRequiredService<AlertWriter>();
+        var heshang = AlertBed.ResidentOfHeshang(factory, skip: 5);
+        var jingjiang = AlertBed.ResidentOfJingjiang(factory, "batch-jingjiang-subject-01");
+        const string stranger = "batch-unregistered-subject-01";
+        var now = factory.Time.GetUtcNow();
+        Alert Raise(string subject, string rule, TimeSpan later) => new(subject, rule, "冒充公检法", null, ResponseLevel.Visit, 140,
+            now + later, now + later, AlertBed.PoliceScenario(subject, now, $"batch-{subject}-{rule}-{later.TotalMinutes}"));
+        await writer.StoreAsync(
+        [
+            Raise(heshang.Subject, "police.call-no-verify-transfer", TimeSpan.Zero),
+            Raise(jingjiang.Subject, "police.call-no-verify-transfer", TimeSpan.Zero),
+            Raise(heshang.Subject, "police.call-no-verify-transfer", TimeSpan.FromMinutes(5)), // same pattern within the cooldown
+            Raise(stranger, "police.call-no-verify-transfer", TimeSpan.Zero),
+            Raise(heshang.Subject, "police.overseas-long-call", TimeSpan.Zero), // another rule: its own alert
+        ], default);
+
+        var rows = await factory.WithScopeAsync(sp => sp.GetRequiredService<AntiFraudDbContext>().Alerts.AsNoTracking()
+            .Where(a => a.Subject == heshang.Subject || a.Subject == jingjiang.Subject || a.Subject == stranger).ToListAsync());
+        Assert.Equal(4, rows.Count);
+        Assert.Equal(["police.call-no-verify-transfer", "police.overseas-long-call"], rows.Where(a => a.Subject == heshang.Subject).Select(a => a.RuleId).Order().ToArray());
+        Assert.All(rows.Where(a => a.Subject == heshang.Subject), a =>
+        {
+            Assert.Equal("河上镇", a.StationName);
+            Assert.Equal(heshang.ResidentId, a.ResidentId);
+            Assert.Equal(heshang.RegionPath, a.RegionPath);
+        });
+        var j = Assert.Single(rows, a => a.Subject == jingjiang.Subject);
+        Assert.Equal(("靖江街道", jingjiang.ResidentId, jingjiang.RegionPath), (j.StationName, j.ResidentId!.Value, j.RegionPath));
+        var s = Assert.Single(rows, a => a.Subject == stranger);
+        Assert.Equal("萧山区", s.StationName);
+        Assert.Null(s.ResidentId);
+    }
 }

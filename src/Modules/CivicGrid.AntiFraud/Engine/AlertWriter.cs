@@ -78,22 +78,35 @@ public sealed class AlertWriter(AntiFraudEngine engine, IDbContextFactory<AntiFr
 
     internal async Task StoreAsync(IReadOnlyList<Alert> alerts, CancellationToken ct)
     {
+        if (alerts.Count == 0) return;
         await using var db = await dbs.CreateDbContextAsync(ct);
         using var scope = scopes.CreateScope();
         var residences = scope.ServiceProvider.GetRequiredService<ResidenceDirectory>();
         var now = time.GetUtcNow().UtcDateTime;
         var cooldowns = engine.Streams.Rules.Rules.ToDictionary(r => r.Id, r => r.Cooldown ?? engine.Streams.Options.DefaultCooldown);
+        DateTime Since(Alert a) => a.Time.UtcDateTime - cooldowns.GetValueOrDefault(a.RuleId, engine.Streams.Options.DefaultCooldown);
+
+        // One query each for the whole batch, not one per alert: the alerts already stored for these subjects within the
+        // longest cooldown involved, and where these subjects live.
+        var subjects = alerts.Select(a => a.Subject).Distinct(StringComparer.Ordinal).ToList();
+        var earliest = alerts.Min(Since);
+        var stored = await db.Alerts.AsNoTracking()
+            .Where(x => subjects.Contains(x.Subject) && x.EventTime > earliest)
+            .Select(x => new { x.Subject, x.RuleId, x.EventTime })
+            .ToListAsync(ct);
+        var homes = await residences.FindManyAsync(subjects, ct);
+
         var added = new List<FraudAlert>();
         foreach (var a in alerts)
         {
             var eventTime = a.Time.UtcDateTime;
-            var since = eventTime - cooldowns.GetValueOrDefault(a.RuleId, engine.Streams.Options.DefaultCooldown);
+            var since = Since(a);
             if (added.Any(x => x.Subject == a.Subject && x.RuleId == a.RuleId && x.EventTime > since)
-                || await db.Alerts.AnyAsync(x => x.Subject == a.Subject && x.RuleId == a.RuleId && x.EventTime > since, ct))
+                || stored.Any(x => x.Subject == a.Subject && x.RuleId == a.RuleId && x.EventTime > since))
             {
                 continue;
             }
-            var residence = await residences.FindAsync(a.Subject, ct);
+            var residence = homes.GetValueOrDefault(a.Subject);
             var station = await stations.ForResidenceAsync(residence?.RegionPath, ct);
             var row = new FraudAlert
             {

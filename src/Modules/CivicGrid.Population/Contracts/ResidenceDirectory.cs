@@ -25,4 +25,27 @@ public sealed class ResidenceDirectory(PopulationDbContext db)
             .FirstOrDefaultAsync(ct);
         return row;
     }
+
+    /// <summary>
+    /// The residences of several people at once (one query), keyed by the blind index asked for; people the register does
+    /// not know are left out. Each gets the same answer as <see cref="FindAsync"/>.
+    /// </summary>
+    public async Task<Dictionary<string, Residence>> FindManyAsync(IReadOnlyCollection<string> blindIndexes, CancellationToken ct)
+    {
+        var found = new Dictionary<string, Residence>(StringComparer.Ordinal);
+        if (blindIndexes.Count == 0) return found;
+        var keys = blindIndexes.Distinct(StringComparer.Ordinal).ToList();
+        var rows = await db.Residents.AsNoTracking()
+            .Where(r => keys.Contains(r.IdIndex) || (r.PhoneIndex != null && keys.Contains(r.PhoneIndex!)))
+            .Select(r => new { r.Id, r.IdIndex, r.PhoneIndex, r.RegionPath, r.AddressId })
+            .ToListAsync(ct);
+        // In id order, so the latest record wins, as in FindAsync.
+        foreach (var r in rows.OrderBy(r => r.Id))
+        {
+            var residence = new Residence(r.Id, r.RegionPath, r.AddressId);
+            if (keys.Contains(r.IdIndex)) found[r.IdIndex] = residence;
+            if (r.PhoneIndex is { } phone && keys.Contains(phone)) found[phone] = residence;
+        }
+        return found;
+    }
 }
