@@ -89,4 +89,27 @@ public class AntiFraudTests(BrowserFixture browser)
         await page.GotoAsync("/antifraud");
         Assert.Equal(0, await page.GetByRole(AriaRole.Heading, new() { Name = "反诈预警", Exact = true }).CountAsync());
     }
+
+    [Fact]
+    public async Task DistrictAdmin_OnAPhone_SeesTheRunningRules_ABadWatchlistIsRefusedByRow_AndReloads()
+    {
+        var page = await browser.NewPageAsync(390, 844);
+        await new LoginPage(page).SignInAsync("admin", PlatformFactory.DemoPassword("admin"));
+        await page.GotoAsync("/antifraud/rules");
+        await LoginPage.WaitForCircuitAsync(page);
+        await page.GetByRole(AriaRole.Heading, new() { Name = "预警规则与名单" }).WaitForAsync();
+        Assert.True(await page.Locator(".rule-row").CountAsync() >= 20, "the shipped pack's rules are listed");
+        var flagged = page.Locator(".watchlist-row[data-list=flagged_numbers]");
+        var count = await flagged.Locator(".watchlist-count").InnerTextAsync();
+
+        // One row too long: the whole file is refused, the row is named, the list keeps its values.
+        var csv = System.Text.Encoding.UTF8.GetBytes("号码\n02188880001\n" + new string('9', 300) + "\n");
+        await flagged.Locator("input[type=file]").SetInputFilesAsync(new FilePayload { Name = "flagged.csv", MimeType = "text/csv", Buffer = csv });
+        await page.Locator(".rules-errors").GetByText("第 3 行").WaitForAsync();
+        Assert.Equal(count, await flagged.Locator(".watchlist-count").InnerTextAsync());
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "重新加载规则与名单" }).ClickAsync();
+        await page.Locator(".rules-message").GetByText("已加载").WaitForAsync();
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotDir, "antifraud-rules-phone.png"), FullPage = true });
+    }
 }

@@ -36,6 +36,7 @@ public static class AntiFraudModule
         // Population's contract for masked residents and audited unmask; registered here so Population need not know us.
         services.TryAddScoped<ResidentCard>();
         services.AddSingleton<AlertWriter>();
+        services.AddSingleton<Features.Rules.RulePackAdmin>();
         services.AddHostedService(sp => sp.GetRequiredService<AlertWriter>());
         if (!string.IsNullOrEmpty(options.NatsUrl))
         {
@@ -43,6 +44,7 @@ public static class AntiFraudModule
             services.AddHostedService(sp => sp.GetRequiredService<JetStreamConsumer>());
         }
         services.AddSingleton(new NavEntry(40, "反诈预警", "Fraud alerts", "antifraud", "warning", AlertRoles));
+        services.AddSingleton(new NavEntry(41, "预警规则与名单", "Rules & watchlists", "antifraud/rules", "policy", AlertRoles));
         return services;
     }
 
@@ -52,6 +54,7 @@ public static class AntiFraudModule
         group.MapIngestApi();
         group.MapAlertApi();
         group.MapFiguresApi();
+        Features.Rules.RulesApi.MapRulesApi(group);
         return app;
     }
 

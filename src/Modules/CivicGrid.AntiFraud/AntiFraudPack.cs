@@ -10,11 +10,18 @@ public static class AntiFraudPack
     public static string WatchlistsDirectory(string? baseDirectory = null) => Path.Combine(baseDirectory ?? AppContext.BaseDirectory, "Watchlists");
 
     /// <summary>Loads the watchlists, then the rules that refer to them. Throws <see cref="RuleLoadException"/> on a bad rule file.</summary>
-    public static (RulePack Rules, Watchlists Watchlists) Load(TimeProvider? time = null, string? baseDirectory = null)
+    public static (RulePack Rules, Watchlists Watchlists) Load(TimeProvider? time = null, string? baseDirectory = null) =>
+        LoadFrom(RulesDirectory(baseDirectory), WatchlistsDirectory(baseDirectory), time);
+
+    /// <summary>Loads the watchlists of one folder, then the rules of another (a district's own copies of the pack).</summary>
+    public static (RulePack Rules, Watchlists Watchlists) LoadFrom(string rulesDirectory, string watchlistsDirectory, TimeProvider? time = null)
     {
         var lists = new Watchlists(time);
-        lists.LoadDirectory(WatchlistsDirectory(baseDirectory));
-        return (RulePack.LoadDirectory(RulesDirectory(baseDirectory), lists), lists);
+        if (Directory.Exists(watchlistsDirectory))
+        {
+            lists.LoadDirectory(watchlistsDirectory);
+        }
+        return (RulePack.LoadDirectory(rulesDirectory, lists), lists);
     }
 }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using CivicGrid.Kernel.Audit;
 using CivicGrid.Kernel.Data;
+using CivicGrid.Kernel.Files;
 using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Kernel.Regions;
 using CivicGrid.Places.Data;

@@ -17,7 +17,8 @@ public sealed class AntiFraudEngine : IAsyncDisposable
 
     public AntiFraudEngine(TimeProvider time, AntiFraudOptions options, DatabaseOptions database, ILogger<AntiFraudEngine> log)
     {
-        (var rules, Watchlists) = AntiFraudPack.Load(time);
+        (var rules, Watchlists) = AntiFraudPack.LoadFrom(options.RulesDirectory ?? AntiFraudPack.RulesDirectory(),
+            options.WatchlistsDirectory ?? AntiFraudPack.WatchlistsDirectory(), time);
         pending = Channel.CreateBounded<Alert>(new BoundedChannelOptions(options.AlertQueueCapacity)
         {
             FullMode = BoundedChannelFullMode.Wait,

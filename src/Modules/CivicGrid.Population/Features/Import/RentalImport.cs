@@ -1,5 +1,6 @@
 using System.Globalization;
 using CivicGrid.Kernel.Audit;
+using CivicGrid.Kernel.Files;
 using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Kernel.Regions;
 using CivicGrid.Places.Data;

@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Globalization;
 using CivicGrid.Kernel.Audit;
 using CivicGrid.Kernel.Data;
+using CivicGrid.Kernel.Files;
 using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Kernel.Regions;
 using CivicGrid.Places.Data;

@@ -1,7 +1,7 @@
 using System.Text;
 using ClosedXML.Excel;
 
-namespace CivicGrid.Population.Features.Import;
+namespace CivicGrid.Kernel.Files;
 
 /// <summary>
 /// Reads the rows of an uploaded .xlsx or .csv (UTF-8, with or without BOM, or GB18030 as Excel in China saves it) as
@@ -18,7 +18,7 @@ public static class TabularFile
         var bytes = buffer.ToArray();
         return fileName.EndsWith(".xlsx", StringComparison.OrdinalIgnoreCase) ? ReadXlsx(bytes)
             : fileName.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? ReadCsv(Decode(bytes))
-            : throw new InvalidDataException(Kernel.Bilingual.Both("仅支持 .xlsx 或 .csv 文件", "only .xlsx and .csv files are accepted"));
+            : throw new InvalidDataException(Bilingual.Both("仅支持 .xlsx 或 .csv 文件", "only .xlsx and .csv files are accepted"));
     }
 
     /// <summary>UTF-8 when the bytes are valid UTF-8, GB18030 otherwise.</summary>
@@ -64,7 +64,7 @@ public static class TabularFile
                 default: field.Append(c); break;
             }
         }
-        if (quoted) throw new InvalidDataException(Kernel.Bilingual.Both("CSV 文件不完整：引号未闭合", "truncated CSV: a quoted field is not closed"));
+        if (quoted) throw new InvalidDataException(Bilingual.Both("CSV 文件不完整：引号未闭合", "truncated CSV: a quoted field is not closed"));
         if (field.Length > 0 || row.Count > 0)
         {
             row.Add(field.ToString());
@@ -100,7 +100,7 @@ public static class TabularFile
         }
         catch (Exception e) when (e is not InvalidDataException and not OutOfMemoryException)
         {
-            throw new InvalidDataException(Kernel.Bilingual.Both("不是有效的 Excel 工作簿（文件损坏或不完整）", "not a valid Excel workbook (damaged or truncated)"), e);
+            throw new InvalidDataException(Bilingual.Both("不是有效的 Excel 工作簿（文件损坏或不完整）", "not a valid Excel workbook (damaged or truncated)"), e);
         }
     }
 
