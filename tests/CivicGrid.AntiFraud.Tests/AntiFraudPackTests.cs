@@ -103,6 +103,73 @@ public class AntiFraudPackTests
         Assert.Contains(alerts, a => a.RuleId == "police.overseas-long-call");
     }
 
+    [Fact]
+    public void AcquaintanceRule_StrangerThenUrgentTransferToNewAccount_Alerts()
+    {
+        var (engine, alerts, time) = Engine();
+        var contact = Event(time, "im_contact", ("contact", "wx-boss2"), ("source", "stranger"), ("new_contact", true));
+        engine.Process(contact);
+        time.Advance(TimeSpan.FromMinutes(20));
+        // An outgoing call in between: the feed does not say it reached the real boss (and had it, no one would pay).
+        engine.Process(Event(time, "call", ("number", "13812345678"), ("direction", "out"), ("duration", 90)));
+        time.Advance(TimeSpan.FromMinutes(25));
+        var transfer = Event(time, "transfer_out", ("amount", 38000), ("account", "6217008812345678"), ("new_payee", true));
+        engine.Process(transfer);
+
+        var alert = alerts.Single(a => a.RuleId == "acquaintance.new-contact-urgent-transfer-new-payee");
+        Assert.Equal([contact.Id, transfer.Id], alert.Evidence.Select(e => e.Id));
+    }
+
+    [Fact]
+    public void AcquaintanceRule_StrangerThenPaymentToAccountPaidBefore_OrHoursLater_NoAlert()
+    {
+        var (engine, alerts, time) = Engine();
+        // A stranger's friend request (a courier, a new neighbour), then the rent to the usual landlord.
+        engine.Process(Event(time, "im_contact", ("contact", "wx-courier"), ("source", "stranger"), ("new_contact", true)));
+        time.Advance(TimeSpan.FromMinutes(30));
+        engine.Process(Event(time, "transfer_out", ("amount", 6500), ("account", "622212345678"), ("new_payee", false)));
+        // A first payment to a new shop, but three hours after the contact: not the "urgent" request.
+        time.Advance(TimeSpan.FromHours(3));
+        engine.Process(Event(time, "transfer_out", ("amount", 8000), ("account", "merchant-77"), ("new_payee", true)));
+
+        Assert.DoesNotContain(alerts, a => a.Category == FraudTypes.Acquaintance);
+    }
+
+    [Fact]
+    public void InvestmentRule_DatingContactDepositProfitThenTopUp_Alerts()
+    {
+        var (engine, alerts, time) = Engine();
+        // A platform the police have not listed: only the money tells the story.
+        engine.Process(Event(time, "im_contact", ("contact", "wx-lover"), ("source", "dating"), ("new_contact", false)));
+        time.Advance(TimeSpan.FromHours(5));
+        engine.Process(Event(time, "app_install", ("app", "com.wealth42.app")));
+        time.Advance(TimeSpan.FromHours(1));
+        engine.Process(Event(time, "transfer_out", ("amount", 5000), ("account", "6217008812345678"), ("new_payee", true)));
+        Assert.DoesNotContain(alerts, a => a.Category == FraudTypes.Investment);
+        time.Advance(TimeSpan.FromHours(1));
+        engine.Process(Event(time, "transfer_in", ("amount", 600), ("account", "6217008887654321")));
+        time.Advance(TimeSpan.FromHours(2));
+        engine.Process(Event(time, "transfer_out", ("amount", 80000), ("account", "6217008811112222"), ("new_payee", true)));
+
+        Assert.Contains(alerts, a => a.RuleId == "investment.dating-contact-profit-then-deposit");
+    }
+
+    [Fact]
+    public void InvestmentRule_DatingContactThenBigPayments_WithoutTheProfitHook_NoAlert()
+    {
+        var (engine, alerts, time) = Engine();
+        engine.Process(Event(time, "im_contact", ("contact", "wx-date"), ("source", "dating"), ("new_contact", true)));
+        time.Advance(TimeSpan.FromHours(3));
+        // A red envelope from a friend, then a holiday booked at a new travel agency, then the rent.
+        engine.Process(Event(time, "transfer_in", ("amount", 88), ("account", "622212345678")));
+        time.Advance(TimeSpan.FromHours(2));
+        engine.Process(Event(time, "transfer_out", ("amount", 11000), ("account", "merchant-120"), ("new_payee", true)));
+        time.Advance(TimeSpan.FromHours(4));
+        engine.Process(Event(time, "transfer_out", ("amount", 12000), ("account", "622287654321"), ("new_payee", false)));
+
+        Assert.DoesNotContain(alerts, a => a.Category == FraudTypes.Investment);
+    }
+
     private static int _id;
 
     private static StreamEvent Event(FakeTimeProvider time, string kind, params (string, object)[] attributes) =>

@@ -41,7 +41,8 @@ public static class Simulator
     public static SimulationRun Generate(SimulationOptions options)
     {
         var rng = new Random(options.Seed);
-        var people = Enumerable.Range(0, options.People).Select(i => new Person(i, options.Seed, rng)).ToArray();
+        var payees = new Random(unchecked(options.Seed * 31 + 7)); // who is paid in everyday life (see Everyday)
+        var people = Enumerable.Range(0, options.People).Select(i => new Person(i, options.Seed, rng, payees)).ToArray();
         var events = new List<(long Ticks, StreamEvent Event)>();
         var nextId = 0;
         var span = TimeSpan.FromHours(options.Hours);
@@ -58,7 +59,7 @@ public static class Simulator
             var count = Poisson(rng, options.EventsPerPersonPerHour * options.Hours);
             for (var i = 0; i < count; i++)
             {
-                Everyday(rng, p, options.Start + span * rng.NextDouble(), Make);
+                Everyday(rng, payees, p, options.Start + span * rng.NextDouble(), Make);
             }
         }
 
@@ -90,7 +91,7 @@ public static class Simulator
 
     private delegate StreamEvent Emit(Person p, string kind, DateTimeOffset time, params (string, object)[] attributes);
 
-    private static void Everyday(Random rng, Person p, DateTimeOffset t, Emit make)
+    private static void Everyday(Random rng, Random payees, Person p, DateTimeOffset t, Emit make)
     {
         var roll = rng.NextDouble();
         if (roll < 0.35)
@@ -133,7 +134,24 @@ public static class Simulator
             var big = rng.NextDouble() < 0.03;
             var amount = big ? rng.Next(2000, 12000) : Math.Round(Math.Exp(rng.NextDouble() * 6), 2); // 1 to 400 yuan
             var account = rng.NextDouble() < 0.6 ? "merchant-" + rng.Next(1, 500).ToString(CultureInfo.InvariantCulture) : Pick(rng, p.ContactAccounts);
-            make(p, "transfer_out", t, ("amount", amount), ("account", account));
+            // People mostly pay the shops and people they paid before: their usual merchants and relatives'
+            // or friends' accounts; now and then a shop or a person they never paid (a new restaurant, a
+            // tradesman, a second-hand seller). The payment platform knows whether the payer ever paid that
+            // account before and says so in `new_payee` (the "首次转账" warning banks show): a fraudster's
+            // account is always new to the victim, and this is its everyday look-alike. (Before, payments went
+            // to any of 500 shops or six contact accounts and nothing told a first payment from a repeat one:
+            // a victim paying a mule account looked like someone paying their mother.) Drawn from a second
+            // generator so that the rest of the day stays exactly as it was (the figures compare the same day).
+            if (account.StartsWith("merchant-", StringComparison.Ordinal))
+            {
+                account = payees.NextDouble() < 0.85 ? Pick(payees, p.Merchants) : account; // 9 % of payments: a shop new to them
+            }
+            else if (payees.NextDouble() < 0.1)
+            {
+                account = "6222" + payees.Next(10000000, 99999999).ToString(CultureInfo.InvariantCulture); // 4 %: a person never paid
+            }
+            var newPayee = !p.Merchants.Contains(account) && !p.ContactAccounts.Contains(account);
+            make(p, "transfer_out", t, ("amount", amount), ("account", account), ("new_payee", newPayee));
         }
         else if (roll < 0.94)
         {
@@ -154,6 +172,8 @@ public static class Simulator
     {
         StreamEvent F(double minutes, string kind, params (string, object)[] a) => f(TimeSpan.FromMinutes(minutes), kind, a);
         bool Chance(double p) => rng.NextDouble() < p;
+        // The fraudster's (mule) account: part of the time one the police already flagged. The victim never
+        // paid it before, so every fraud transfer is `new_payee` (see Everyday).
         string Account() => Chance(0.3)
             ? "62170000000000" + rng.Next(1, 31).ToString("00", CultureInfo.InvariantCulture)
             : "62170088" + rng.Next(10000000, 99999999).ToString(CultureInfo.InvariantCulture);
@@ -168,14 +188,14 @@ public static class Simulator
                 var m = 10.0;
                 for (var i = 0; i < rng.Next(2, 5); i++)
                 {
-                    F(m += rng.Next(5, 40), "transfer_in", ("amount", rng.Next(10, 60)), ("account", Account()));
+                    F(m += rng.Next(5, 40), "transfer_in", ("amount", rng.Next(10, 60)), ("account", Account()), ("new_payee", true));
                 }
                 if (Chance(0.5))
                 {
                     F(m += 5, "url_visit", ("domain", Domain("dianzan-task.top", "task")));
                 }
-                var decisive = F(m += rng.Next(10, 60), "transfer_out", ("amount", rng.Next(1000, 20000)), ("account", Account()));
-                F(m + rng.Next(20, 90), "transfer_out", ("amount", rng.Next(5000, 50000)), ("account", Account()));
+                var decisive = F(m += rng.Next(10, 60), "transfer_out", ("amount", rng.Next(1000, 20000)), ("account", Account()), ("new_payee", true));
+                F(m + rng.Next(20, 90), "transfer_out", ("amount", rng.Next(5000, 50000)), ("account", Account()), ("new_payee", true));
                 return decisive;
             }
             case FraudTypes.Investment:
@@ -190,9 +210,9 @@ public static class Simulator
                 {
                     F(m, "url_visit", ("domain", Domain("goldwin-invest.vip", "invest")));
                 }
-                var decisive = F(m += rng.Next(30, 120), "transfer_out", ("amount", rng.Next(2000, 10000)), ("account", Account()));
-                F(m += rng.Next(30, 120), "transfer_in", ("amount", rng.Next(100, 1500)), ("account", Account()));
-                F(m + rng.Next(30, 180), "transfer_out", ("amount", rng.Next(20000, 200000)), ("account", Account()));
+                var decisive = F(m += rng.Next(30, 120), "transfer_out", ("amount", rng.Next(2000, 10000)), ("account", Account()), ("new_payee", true));
+                F(m += rng.Next(30, 120), "transfer_in", ("amount", rng.Next(100, 1500)), ("account", Account()), ("new_payee", true));
+                F(m + rng.Next(30, 180), "transfer_out", ("amount", rng.Next(20000, 200000)), ("account", Account()), ("new_payee", true));
                 return decisive;
             }
             case FraudTypes.Loan:
@@ -202,10 +222,10 @@ public static class Simulator
                 var m = rng.Next(5, 120);
                 F(m, "url_visit", ("domain", domain));
                 F(m += rng.Next(2, 20), "app_install", ("app", Chance(0.6) ? Pick(rng, KnownLoanApps) : "com.daikuan" + rng.Next(10, 99) + ".app"));
-                var decisive = F(m += rng.Next(20, 120), "transfer_out", ("amount", rng.Next(300, 5000)), ("account", Account()));
+                var decisive = F(m += rng.Next(20, 120), "transfer_out", ("amount", rng.Next(300, 5000)), ("account", Account()), ("new_payee", true));
                 if (Chance(0.6))
                 {
-                    F(m + rng.Next(30, 180), "transfer_out", ("amount", rng.Next(1000, 20000)), ("account", Account()));
+                    F(m + rng.Next(30, 180), "transfer_out", ("amount", rng.Next(1000, 20000)), ("account", Account()), ("new_payee", true));
                 }
                 return decisive;
             }
@@ -215,10 +235,10 @@ public static class Simulator
                 F(0, "call", ("number", number), ("direction", "in"), ("duration", rng.Next(600, 2400)));
                 var m = rng.Next(8, 30);
                 F(m, "app_install", ("app", Pick(rng, ScreenShareApps)));
-                var decisive = F(m += rng.Next(5, 40), "transfer_out", ("amount", rng.Next(2000, 50000)), ("account", Account()));
+                var decisive = F(m += rng.Next(5, 40), "transfer_out", ("amount", rng.Next(2000, 50000)), ("account", Account()), ("new_payee", true));
                 if (Chance(0.5))
                 {
-                    F(m + rng.Next(5, 30), "transfer_out", ("amount", rng.Next(2000, 50000)), ("account", Account()));
+                    F(m + rng.Next(5, 30), "transfer_out", ("amount", rng.Next(2000, 50000)), ("account", Account()), ("new_payee", true));
                 }
                 return decisive;
             }
@@ -231,13 +251,13 @@ public static class Simulator
                 {
                     F(m - 30, "app_install", ("app", Pick(rng, ScreenShareApps)));
                 }
-                var decisive = F(m, "transfer_out", ("amount", rng.Next(20000, 300000)), ("account", Account()));
+                var decisive = F(m, "transfer_out", ("amount", rng.Next(20000, 300000)), ("account", Account()), ("new_payee", true));
                 return decisive;
             }
             case FraudTypes.Acquaintance:
             {
                 F(0, "im_contact", contact, ("source", "stranger"), ("new_contact", true));
-                return F(rng.Next(10, 90), "transfer_out", ("amount", rng.Next(5000, 80000)), ("account", Account()));
+                return F(rng.Next(10, 90), "transfer_out", ("amount", rng.Next(5000, 80000)), ("account", Account()), ("new_payee", true));
             }
             default: // FraudTypes.Shopping
             {
@@ -252,7 +272,7 @@ public static class Simulator
                 }
                 var m = rng.Next(2, 30);
                 F(m, "url_visit", ("domain", domain));
-                return F(m + rng.Next(5, 40), "transfer_out", ("amount", rng.Next(200, 6000)), ("account", Account()));
+                return F(m + rng.Next(5, 40), "transfer_out", ("amount", rng.Next(200, 6000)), ("account", Account()), ("new_payee", true));
             }
         }
     }
@@ -281,17 +301,20 @@ public static class Simulator
 
     private sealed class Person
     {
-        public Person(int index, int seed, Random rng)
+        public Person(int index, int seed, Random rng, Random payees)
         {
             // Looks like a blind-index key (a keyed hash): opaque, never the phone or ID number itself.
             Subject = "bi:" + (((ulong)index + 1) * 0x9E3779B97F4A7C15UL ^ (ulong)seed * 0xC2B2AE3D27D4EB4FUL).ToString("x16", CultureInfo.InvariantCulture)
                 + index.ToString("x8", CultureInfo.InvariantCulture);
             Contacts = Enumerable.Range(0, 12).Select(_ => RandomMobile(rng)).ToArray();
             ContactAccounts = Enumerable.Range(0, 6).Select(_ => "6222" + rng.Next(10000000, 99999999).ToString(CultureInfo.InvariantCulture)).ToArray();
+            Merchants = Enumerable.Range(0, 15).Select(_ => "merchant-" + payees.Next(1, 500).ToString(CultureInfo.InvariantCulture)).ToArray();
         }
 
         public string Subject { get; }
         public string[] Contacts { get; }
         public string[] ContactAccounts { get; }
+        /// <summary>The shops this person usually pays (the rest of the 500 are new to them).</summary>
+        public string[] Merchants { get; }
     }
 }
