@@ -6,14 +6,19 @@ using System.Net.Http.Json;
 using CivicGrid.AntiFraud.Features.Ingest;
 using CivicGrid.AntiFraud.Simulation;
 using CivicGrid.Streams;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Net;
 
 namespace CivicGrid.AntiFraud.Features.Simulate;
 
 /// <summary>
-/// <c>simulate fraud --people N --hours H --rate R [--scenarios K] [--seed S] [--post URL --user U --password P [--eps E]]</c>:
-/// generates a labelled stream (R everyday events per person per hour, K scenarios of each fraud type), prints the rule
-/// pack's precision and recall per fraud type and the time from the decisive event to the alert; with --post it also
-/// feeds the running platform over HTTP (NDJSON), shifted so the stream ends now, so the alert board can be watched.
+/// <c>simulate fraud --people N --hours H --rate R [--scenarios K] [--seed S] [--post URL --user U --password P | --nats URL
+/// [--stream S] [--subject T]] [--eps E]</c>: generates a labelled stream (R everyday events per person per hour, K scenarios
+/// of each fraud type), prints the rule pack's precision and recall per fraud type and the time from the decisive event to
+/// the alert; with --post it also feeds the running platform over HTTP (NDJSON), with --nats through JetStream (the
+/// platform's consumer reads it when CivicGrid:AntiFraud:NatsUrl is set), shifted so the stream ends now, so the alert
+/// board can be watched.
 /// </summary>
 public static class SimulateCommand
 {
@@ -23,7 +28,7 @@ public static class SimulateCommand
         var o = output ?? Console.Out;
         if (args.Length == 0 || args[0] != "fraud")
         {
-            await Console.Error.WriteLineAsync("用法 / usage: simulate fraud --people N --hours H --rate R [--scenarios K] [--seed S] [--post URL --user U --password P [--eps E]]");
+            await Console.Error.WriteLineAsync("用法 / usage: simulate fraud --people N --hours H --rate R [--scenarios K] [--seed S] [--post URL --user U --password P | --nats URL [--stream S] [--subject T]] [--eps E]");
             return 2;
         }
         SimulationOptions options;
@@ -55,6 +60,11 @@ public static class SimulateCommand
         await o.WriteAsync(report.ToString());
         await o.WriteLineAsync("(latency = decisive event (money leaving) → first alert; '-' means the warning came before the money left)");
 
+        if (Option(args, "--nats") is { } nats)
+        {
+            return await PublishAsync(run, nats, Option(args, "--stream") ?? "CIVICGRID_EVENTS", Option(args, "--subject") ?? "civicgrid.events.sim",
+                eps, o, (time ?? TimeProvider.System).GetUtcNow(), ct);
+        }
         var url = Option(args, "--post");
         if (url is null) return 0;
         return await PostAsync(run, url, Option(args, "--user") ?? "admin", Option(args, "--password"), eps, o, handler, (time ?? TimeProvider.System).GetUtcNow(), ct);
@@ -100,6 +110,47 @@ public static class SimulateCommand
         }
         await o.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
             $"posted {events.Count:N0} events to {url} in {clock.Elapsed.TotalSeconds:0.0} s: {accepted:N0} accepted, {duplicates:N0} duplicates, {rejected:N0} rejected"));
+        return 0;
+    }
+
+    /// <summary>
+    /// Publishes the run to JetStream (each event its own message, the event id as JetStream's message id), paced to the
+    /// rate, up to 256 publishes awaiting their acknowledgement at a time. The stream is created if the platform has not yet.
+    /// </summary>
+    private static async Task<int> PublishAsync(SimulationRun run, string url, string stream, string subject, double eps, TextWriter o,
+        DateTimeOffset now, CancellationToken ct)
+    {
+        await using var nats = new NatsClient(url);
+        var js = nats.CreateJetStreamContext();
+        try
+        {
+            // The platform's consumer creates its stream; an existing stream is used as it is, never reconfigured from here.
+            try
+            {
+                await js.GetStreamAsync(stream, cancellationToken: ct);
+            }
+            catch (NatsJSApiException e) when (e.Error.Code == 404)
+            {
+                var root = subject.Contains('.') ? subject[..subject.IndexOf('.', StringComparison.Ordinal)] + ".>" : subject;
+                await JetStreamIngest.EnsureStreamAsync(js, new JetStreamIngestOptions { Url = url, Stream = stream, Subjects = root }, ct);
+            }
+        }
+        catch (Exception e) when (e is NatsException or TimeoutException)
+        {
+            await Console.Error.WriteLineAsync($"连接 NATS 失败 / cannot reach NATS at {url}: {e.Message}");
+            return 1;
+        }
+        var events = ForNow(run, now);
+        var clock = Stopwatch.StartNew();
+        const int Window = 256;
+        for (var i = 0; i < events.Count; i += Window)
+        {
+            await Task.WhenAll(events.Skip(i).Take(Window).Select(e => JetStreamIngest.PublishAsync(js, subject, e, ct)));
+            var due = TimeSpan.FromSeconds(Math.Min(events.Count, i + Window) / eps) - clock.Elapsed;
+            if (due > TimeSpan.Zero) await Task.Delay(due, ct);
+        }
+        await o.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+            $"published {events.Count:N0} events to JetStream stream {stream} ({subject}) at {url} in {clock.Elapsed.TotalSeconds:0.0} s"));
         return 0;
     }
 
