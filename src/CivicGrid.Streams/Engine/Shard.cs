@@ -36,35 +36,24 @@ internal sealed class Shard(StreamEngine engine, int maxSubjects)
         {
             return EventOutcome.Accepted;
         }
-        // One call decides the `where` of every match and window rule of this kind.
-        var fields = e.Fields;
-        var rules = plan.Rules;
-        var mask = plan.Masks[0](fields);
-        if (mask == 0 && !plan.HasSequences && rules.Length <= 64)
-        {
-            return EventOutcome.Accepted; // the common case: nothing about this event concerns any rule
-        }
+        // The same evaluation as RulePack.Match: one compiled call decides the `where` of every match and
+        // window rule of this kind; only the rules that hold (and the kind's sequence rules) come out, in
+        // pack order. The common case, nothing about this event concerns any rule, ends here.
         var ticks = e.Ticks;
         SubjectState? s = null;
         var looked = false;
-        for (var i = 0; i < rules.Length; i++)
+        foreach (var rule in pack.Candidates(plan, e))
         {
-            if (i > 0 && (i & 63) == 0)
-            {
-                mask = plan.Masks[i >> 6](fields);
-            }
-            var rule = rules[i];
-            var holds = (mask & (1UL << (i & 63))) != 0;
             switch (rule.Type)
             {
                 case RuleType.Match:
-                    if (holds && Subject(ref s, ref looked, e, create: true) is { } ms)
+                    if (Subject(ref s, ref looked, e, create: true) is { } ms)
                     {
                         Fire(ms, rule, [e], e.Time, pack, ms.Find(rule.StateKey) ?? ms.Add(new RuleState(rule.StateKey)));
                     }
                     break;
                 case RuleType.Window:
-                    if (holds && Subject(ref s, ref looked, e, create: true) is { } ws)
+                    if (Subject(ref s, ref looked, e, create: true) is { } ws)
                     {
                         Window(ws, rule, e, pack);
                     }
