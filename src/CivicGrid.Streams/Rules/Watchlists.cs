@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Collections.Frozen;
 
 namespace CivicGrid.Streams;
 
@@ -10,7 +9,7 @@ namespace CivicGrid.Streams;
 /// </summary>
 public sealed class Watchlist
 {
-    private volatile FrozenSet<string> _values = FrozenSet<string>.Empty;
+    private volatile AsciiFoldedSet _values = AsciiFoldedSet.Empty;
 
     internal Watchlist(string name) => Name = name;
 
@@ -22,10 +21,9 @@ public sealed class Watchlist
 
     public void Replace(IEnumerable<string> values, DateTimeOffset loadedAt)
     {
-        _values = values
+        _values = new AsciiFoldedSet(values
             .Select(v => v.Trim())
-            .Where(v => v.Length > 0)
-            .ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+            .Where(v => v.Length > 0));
         LoadedAt = loadedAt;
     }
 }
