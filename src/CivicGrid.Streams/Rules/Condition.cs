@@ -71,11 +71,7 @@ internal static class ConditionCompiler
     private static readonly MethodInfo StartsWith = typeof(string).GetMethod(nameof(string.StartsWith), [typeof(string), typeof(StringComparison)])!;
     private static readonly MethodInfo EndsWith = typeof(string).GetMethod(nameof(string.EndsWith), [typeof(string), typeof(StringComparison)])!;
     private static readonly MethodInfo ContainsText = typeof(string).GetMethod(nameof(string.Contains), [typeof(string), typeof(StringComparison)])!;
-    private static readonly MethodInfo SetContains = typeof(AsciiFoldedSet).GetMethod(nameof(AsciiFoldedSet.Contains), [typeof(string)])!;
-    private static readonly MethodInfo CharAt = typeof(string).GetProperty("Chars")!.GetGetMethod()!;
-    private static readonly PropertyInfo Length = typeof(string).GetProperty(nameof(string.Length))!;
-    /// <summary>Texts up to this long compare inline, one character at a time; longer ones call the string method.</summary>
-    private const int MaxInline = 24;
+    private static readonly MethodInfo SetContains = typeof(FrozenSet<string>).GetMethod(nameof(FrozenSet<string>.Contains), [typeof(string)])!;
     private static readonly MethodInfo ListContains = typeof(Watchlist).GetMethod(nameof(Watchlist.Contains), [typeof(string)])!;
     private static readonly ConstantExpression IgnoreCase = Expression.Constant(StringComparison.OrdinalIgnoreCase);
     private static readonly ConstantExpression Missing = Expression.Constant(-1);
@@ -181,22 +177,17 @@ internal static class ConditionCompiler
         var number = Expression.Property(field, NumberOf);
         Expression Equal()
         {
-            var textEqual = TextEquals(text, t.Text);
+            var textEqual = Expression.Call(StringEqualsIgnoreCase, text, Expression.Constant(t.Text), IgnoreCase);
             // `amount: 5000` also matches "5000.0": numbers compare as numbers when both sides are numeric.
             return double.IsNaN(t.Number)
                 ? textEqual
                 : Expression.Condition(Expression.Not(Expression.Call(typeof(double), nameof(double.IsNaN), null, number)),
                     Expression.Equal(number, Expression.Constant(t.Number)), textEqual);
         }
-        Expression AnyText(MethodInfo method, bool? atStart) =>
+        Expression AnyText(MethodInfo method) =>
             t.Texts.Length == 0
                 ? Expression.Constant(false)
-                : t.Texts.Select(x => atStart is { } start && Inlinable(x)
-                        ? Affix(text, x, start)
-                        : (Expression)Expression.Call(text, method, Expression.Constant(x), IgnoreCase))
-                    .Aggregate(Expression.OrElse);
-        // `in` sets are small and mostly ASCII: the same folded table as watchlists.
-        var set = t.Set is null ? null : Expression.Constant(new AsciiFoldedSet(t.Set));
+                : t.Texts.Select(x => (Expression)Expression.Call(text, method, Expression.Constant(x), IgnoreCase)).Aggregate(Expression.OrElse);
         var test = t.Op switch
         {
             AttributeOp.Eq => Equal(),
@@ -205,67 +196,16 @@ internal static class ConditionCompiler
             AttributeOp.Gte => Expression.GreaterThanOrEqual(number, Expression.Constant(t.Number)),
             AttributeOp.Lt => Expression.LessThan(number, Expression.Constant(t.Number)),
             AttributeOp.Lte => Expression.LessThanOrEqual(number, Expression.Constant(t.Number)),
-            AttributeOp.In => Expression.Call(set!, SetContains, text),
-            AttributeOp.NotIn => Expression.Not(Expression.Call(set!, SetContains, text)),
+            AttributeOp.In => Expression.Call(Expression.Constant(t.Set), SetContains, text),
+            AttributeOp.NotIn => Expression.Not(Expression.Call(Expression.Constant(t.Set), SetContains, text)),
             // The list object, not its contents, is compiled in: a reloaded list is seen by the next event.
             AttributeOp.InList => Expression.Call(Expression.Constant(t.List), ListContains, text),
             AttributeOp.NotInList => Expression.Not(Expression.Call(Expression.Constant(t.List), ListContains, text)),
-            AttributeOp.Prefix => AnyText(StartsWith, atStart: true),
-            AttributeOp.Suffix => AnyText(EndsWith, atStart: false),
-            AttributeOp.Contains => AnyText(ContainsText, atStart: null),
+            AttributeOp.Prefix => AnyText(StartsWith),
+            AttributeOp.Suffix => AnyText(EndsWith),
+            AttributeOp.Contains => AnyText(ContainsText),
             _ => throw new NotSupportedException(t.Op.ToString()),
         };
         return Expression.AndAlso(present, test);
-    }
-
-    // Under OrdinalIgnoreCase no non-ASCII character equals an ASCII one, and A-Z equal a-z: so a text
-    // equals an ASCII constant ignoring case exactly when it has the same length and, at each position,
-    // the same character, or for a letter the same character with bit 0x20 set (c | 0x20 is a lower-case
-    // letter only for that letter in either case). No call, no comparison-type switch, and a length
-    // mismatch answers at once.
-    private static bool Inlinable(string constant) => constant.Length <= MaxInline && constant.All(char.IsAscii);
-
-    private static Expression TextEquals(Expression text, string constant)
-    {
-        if (!Inlinable(constant))
-        {
-            return Expression.Call(StringEqualsIgnoreCase, text, Expression.Constant(constant), IgnoreCase);
-        }
-        var v = Expression.Variable(typeof(string), "text");
-        return Expression.Block([v], Expression.Assign(v, text),
-            Chars(v, constant, Expression.Equal(Expression.Property(v, Length), Expression.Constant(constant.Length)), _ => null));
-    }
-
-    /// <summary>text starts (or ends) with the ASCII constant, ignoring case.</summary>
-    private static BlockExpression Affix(Expression text, string constant, bool atStart)
-    {
-        var v = Expression.Variable(typeof(string), "text");
-        var length = Expression.Property(v, Length);
-        var longEnough = Expression.GreaterThanOrEqual(length, Expression.Constant(constant.Length));
-        var offset = atStart ? null : Expression.Variable(typeof(int), "offset");
-        var test = Chars(v, constant, longEnough, offset is null ? null : (Func<int, Expression?>)(i => offset));
-        return offset is null
-            ? Expression.Block([v], Expression.Assign(v, text), test)
-            : Expression.Block([v, offset], Expression.Assign(v, text),
-                Expression.Assign(offset, Expression.Subtract(length, Expression.Constant(constant.Length))), test);
-    }
-
-    private static Expression Chars(ParameterExpression text, string constant, Expression lengthTest, Func<int, Expression?>? offsetOf)
-    {
-        Expression test = lengthTest;
-        for (var i = 0; i < constant.Length; i++)
-        {
-            Expression index = Expression.Constant(i);
-            if (offsetOf?.Invoke(i) is { } offset)
-            {
-                index = Expression.Add(offset, index);
-            }
-            var ch = Expression.Convert(Expression.Call(text, CharAt, index), typeof(int));
-            var c = constant[i];
-            test = Expression.AndAlso(test, char.IsAsciiLetter(c)
-                ? Expression.Equal(Expression.Or(ch, Expression.Constant(0x20)), Expression.Constant((int)char.ToLowerInvariant(c)))
-                : Expression.Equal(ch, Expression.Constant((int)c)));
-        }
-        return test;
     }
 }

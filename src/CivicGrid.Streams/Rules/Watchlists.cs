@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Collections.Frozen;
 
 namespace CivicGrid.Streams;
 
@@ -9,7 +10,7 @@ namespace CivicGrid.Streams;
 /// </summary>
 public sealed class Watchlist
 {
-    private volatile AsciiFoldedSet _values = AsciiFoldedSet.Empty;
+    private volatile FrozenSet<string> _values = FrozenSet<string>.Empty;
 
     internal Watchlist(string name) => Name = name;
 
@@ -21,9 +22,10 @@ public sealed class Watchlist
 
     public void Replace(IEnumerable<string> values, DateTimeOffset loadedAt)
     {
-        _values = new AsciiFoldedSet(values
+        _values = values
             .Select(v => v.Trim())
-            .Where(v => v.Length > 0));
+            .Where(v => v.Length > 0)
+            .ToFrozenSet(StringComparer.OrdinalIgnoreCase);
         LoadedAt = loadedAt;
     }
 }

@@ -1,8 +1,8 @@
 namespace CivicGrid.Streams.Tests.Rules;
 
 /// <summary>
-/// The fast text paths (inline ASCII comparisons in compiled conditions, the folded table behind `in`
-/// and watchlists) against the README's semantics, i.e. string methods with OrdinalIgnoreCase, on
+/// Compiled text conditions (eq, prefix, suffix, in) and watchlists against the README's semantics,
+/// i.e. string methods with OrdinalIgnoreCase, on
 /// random texts with mixed case, neighbours of letters ('@', '[', '`', '{'), non-ASCII look-alikes
 /// (dotless i, long s, Kelvin sign, fullwidth letters) and different lengths.
 /// </summary>
