@@ -57,6 +57,10 @@ public sealed class StreamEngine : IAsyncDisposable
     /// </summary>
     public EventOutcome Process(StreamEvent e)
     {
+        // The dedup window is large (a table of 2 x DedupWindow hashes): start loading the two slots the
+        // id will touch now, so that the misses overlap with validation instead of following it.
+        var idHash = DedupWindow.Hash(e.Id ?? "");
+        Dedup.Prefetch(idHash);
         if (Validate(e) is { } rejection)
         {
             return new EventOutcome(EventStatus.Rejected, rejection);
@@ -64,7 +68,7 @@ public sealed class StreamEngine : IAsyncDisposable
         var shard = ShardOf(e.Subject);
         lock (shard.Gate)
         {
-            return shard.Process(e, _rules);
+            return shard.Process(e, idHash, _rules);
         }
     }
 
@@ -128,10 +132,25 @@ public sealed class StreamEngine : IAsyncDisposable
                 // Take the lock once per batch, not per event.
                 lock (shard.Gate)
                 {
+                    // One event ahead: hash the next id and prefetch its dedup slots, then process the
+                    // current one, so that the next event's cache misses overlap with this one's work.
                     var rules = _rules;
+                    StreamEvent? current = null;
+                    var currentHash = 0UL;
                     for (var n = 0; n < 256 && reader.TryRead(out var e); n++)
                     {
-                        shard.Process(e, rules);
+                        var hash = DedupWindow.Hash(e.Id);
+                        Dedup.Prefetch(hash);
+                        if (current is not null)
+                        {
+                            shard.Process(current, currentHash, rules);
+                        }
+                        current = e;
+                        currentHash = hash;
+                    }
+                    if (current is not null)
+                    {
+                        shard.Process(current, currentHash, rules);
                     }
                 }
             }
