@@ -75,5 +75,86 @@ public sealed class SnapshotTests : IDisposable
         Assert.Empty(after.Alerts);
     }
 
+    [Fact]
+    public void RoundTrip_ManyIds_EveryRedeliveryIsDuplicateAndNewIdsAreNot()
+    {
+        var before = new TestBed(Rules);
+        var sent = Enumerable.Range(0, 500).Select(i => TestBed.Transfer(before, 10, subject: $"bi:s{i % 7}")).ToList();
+        foreach (var e in sent)
+        {
+            Assert.Equal(EventStatus.Accepted, before.Send(e).Status);
+        }
+        using var snapshot = new MemoryStream();
+        before.Engine.WriteSnapshot(snapshot);
+
+        var after = new TestBed(Rules, time: before.Time);
+        snapshot.Position = 0;
+        after.Engine.RestoreSnapshot(snapshot);
+
+        Assert.All(sent, e => Assert.Equal(EventStatus.Duplicate, after.Send(e).Status));
+        Assert.Equal(EventStatus.Accepted, after.Send(TestBed.Transfer(after, 10)).Status);
+        Assert.Equal(1, after.Engine.Stats().Accepted);
+    }
+
+    [Fact]
+    public void Restore_Version1Snapshot_ItsIdsStayDuplicatesUntilTheWindowMovesOn()
+    {
+        // A version 1 snapshot as the previous engine wrote it: FNV-1a hashes of the ids, no subjects.
+        using var snapshot = new MemoryStream();
+        using (var w = new BinaryWriter(snapshot, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write("CGSNAP");
+            w.Write(1);
+            w.Write(DateTimeOffset.UnixEpoch.UtcTicks);
+            w.Write((byte)2);
+            w.Write(2);
+            w.Write(DedupWindow.LegacyHash("old-1"));
+            w.Write(DedupWindow.LegacyHash("old-2"));
+            w.Write((byte)0);
+        }
+        var bed = new TestBed(Rules);
+        var engine = new StreamEngine(bed.Engine.Rules, new EngineOptions { Time = bed.Time, Shards = 2, DedupWindow = 4 });
+        snapshot.Position = 0;
+        engine.RestoreSnapshot(snapshot);
+
+        StreamEvent Event(string id) => StreamEvent.Create(id, "bi:alice", "call", bed.Time.GetUtcNow(), ("number", "1"), ("direction", "in"));
+        Assert.Equal(EventStatus.Duplicate, engine.Process(Event("old-1")).Status);
+        Assert.Equal(EventStatus.Duplicate, engine.Process(Event("old-2")).Status);
+        Assert.Equal(EventStatus.Accepted, engine.Process(Event("new-1")).Status);
+        Assert.Equal(EventStatus.Duplicate, engine.Process(Event("new-1")).Status);
+        for (var i = 2; i <= 4; i++)
+        {
+            Assert.Equal(EventStatus.Accepted, engine.Process(Event($"new-{i}")).Status);
+        }
+        // Four new ids later the window (4 ids) holds only new ones: the old ids are forgotten.
+        Assert.Equal(EventStatus.Accepted, engine.Process(Event("old-1")).Status);
+    }
+
+    [Fact]
+    public void Restore_NewerVersion_FailsWithAClearMessage()
+    {
+        using var snapshot = new MemoryStream();
+        using (var w = new BinaryWriter(snapshot, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write("CGSNAP");
+            w.Write(99);
+        }
+        var bed = new TestBed(Rules);
+        snapshot.Position = 0;
+
+        var ex = Assert.Throws<InvalidDataException>(() => bed.Engine.RestoreSnapshot(snapshot));
+        Assert.Contains("version 99", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void IdHash_IsStableAcrossProcesses()
+    {
+        // Snapshots store these hashes: a change of algorithm must come with a new snapshot version.
+        // XXH3-64 of no bytes, seed 0, is the reference value 0x2D06800538D394C2.
+        Assert.Equal(0x2D06800538D394C2UL, DedupWindow.Hash(""));
+        Assert.Equal(DedupWindow.Hash("sim-42-7"), DedupWindow.Hash(new string("sim-42-7".AsSpan())));
+        Assert.NotEqual(DedupWindow.Hash("sim-42-7"), DedupWindow.Hash("sim-42-8"));
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 }
