@@ -27,7 +27,14 @@ internal sealed class Shard(StreamEngine engine, int maxSubjects)
     public EventOutcome Process(StreamEvent e, RulePack pack) => Process(e, DedupWindow.Hash(e.Id), pack);
 
     /// <param name="idHash"><see cref="DedupWindow.Hash"/> of the event id, computed (and its slots prefetched) by the caller.</param>
-    public EventOutcome Process(StreamEvent e, ulong idHash, RulePack pack)
+    public EventOutcome Process(StreamEvent e, ulong idHash, RulePack pack) => Process(e, idHash, pack, pack.Candidates(e));
+
+    /// <param name="candidates">
+    /// <see cref="RulePack.Candidates"/> of the event: started by the caller, so that the first compiled
+    /// mask runs before the dedup lookup (it is a pure function of the event) while the lookup's cache
+    /// misses, prefetched earlier, are still on their way.
+    /// </param>
+    public EventOutcome Process(StreamEvent e, ulong idHash, RulePack pack, MatchedRules.Enumerator candidates)
     {
         if (!engine.Dedup.Add(idHash, e.Id))
         {
@@ -35,18 +42,15 @@ internal sealed class Shard(StreamEngine engine, int maxSubjects)
             return EventOutcome.Duplicate;
         }
         Accepted++;
-        if (pack.PlanFor(e) is not { } plan)
-        {
-            return EventOutcome.Accepted;
-        }
         // The same evaluation as RulePack.Match: one compiled call decides the `where` of every match and
         // window rule of this kind; only the rules that hold (and the kind's sequence rules) come out, in
         // pack order. The common case, nothing about this event concerns any rule, ends here.
         var ticks = e.Ticks;
         SubjectState? s = null;
         var looked = false;
-        foreach (var rule in pack.Candidates(plan, e))
+        while (candidates.MoveNext())
         {
+            var rule = candidates.Current;
             switch (rule.Type)
             {
                 case RuleType.Match:

@@ -58,17 +58,20 @@ public sealed class StreamEngine : IAsyncDisposable
     public EventOutcome Process(StreamEvent e)
     {
         // The dedup window is large (a table of 2 x DedupWindow hashes): start loading the two slots the
-        // id will touch now, so that the misses overlap with validation instead of following it.
+        // id will touch now, so that the misses overlap with validation and with the evaluation of the
+        // rules' conditions (pure functions of the event) instead of following them.
         var idHash = DedupWindow.Hash(e.Id ?? "");
         Dedup.Prefetch(idHash);
         if (Validate(e) is { } rejection)
         {
             return new EventOutcome(EventStatus.Rejected, rejection);
         }
+        var rules = _rules;
+        var candidates = rules.Candidates(e);
         var shard = ShardOf(e.Subject);
         lock (shard.Gate)
         {
-            return shard.Process(e, idHash, _rules);
+            return shard.Process(e, idHash, rules, candidates);
         }
     }
 

@@ -4,8 +4,9 @@ namespace CivicGrid.Streams;
 
 /// <summary>
 /// The rules of a <see cref="RulePack"/> that an event satisfies, in pack order, as returned by
-/// <see cref="RulePack.Match"/>. A struct that evaluates lazily, 64 rules at a time: each compiled mask
-/// function runs once, when the enumeration reaches its rules. Enumerate it once, with foreach.
+/// <see cref="RulePack.Match"/>. A struct that evaluates 64 rules at a time: the first 64 when the
+/// enumeration starts (GetEnumerator), each further compiled mask function when the enumeration reaches
+/// its rules. Enumerate it once, with foreach.
 /// </summary>
 public readonly struct MatchedRules
 {
@@ -53,8 +54,8 @@ public readonly struct MatchedRules
             _fields = fields;
             _keep = keep;
             _add = add;
-            _chunk = -1;
-            _bits = 0;
+            _chunk = 0;
+            _bits = plan is null ? 0 : (plan.Masks[0](fields) & keep[0]) | add[0];
             _current = null;
         }
 

@@ -215,8 +215,12 @@ public sealed class RulePack
         return PlanFor(e) is { } plan ? new MatchedRules(plan, e.Fields, plan.MatchBits, plan.NoBits) : default;
     }
 
-    /// <summary>The rules the engine must look at for this event: match and window rules whose `where` holds, and every sequence rule of its kind.</summary>
-    internal MatchedRules Candidates(KindPlan plan, StreamEvent e) => new(plan, e.Fields, plan.AllBits, plan.SequenceBits);
+    /// <summary>
+    /// The rules the engine must look at for this event: match and window rules whose `where` holds, and
+    /// every sequence rule of its kind, in pack order. Started: the first 64 rules are evaluated here.
+    /// </summary>
+    internal MatchedRules.Enumerator Candidates(StreamEvent e) =>
+        PlanFor(e) is { } plan ? new MatchedRules(plan, e.Fields, plan.AllBits, plan.SequenceBits).GetEnumerator() : default;
 
     /// <summary>The plan for an event's kind, or null when no rule cares about it.</summary>
     internal KindPlan? PlanFor(StreamEvent e) =>
