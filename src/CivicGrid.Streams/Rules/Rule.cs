@@ -204,9 +204,11 @@ public sealed class RulePack
     /// Evaluates the pack's single-event rules (<see cref="RuleType.Match"/>) on one event and returns the
     /// rules whose kind and `where` hold, in pack order, without any state: no validation, no dedup by
     /// event id, no subject, cooldown or score. It is the same code <see cref="StreamEngine.Process"/> uses
-    /// to decide which rules an event concerns (one compiled function per event kind and 64 rules), so a
-    /// valid, new event that the engine accepts reports the rules here that the engine then fires
-    /// (<see cref="EngineOptions.OnMatch"/>). Window and sequence rules need state and are never reported.
+    /// to decide which rules an event concerns (one compiled function per event kind and 64 rules), so for
+    /// a valid, new event the rules reported here are the match rules the engine fires for it
+    /// (<see cref="EngineOptions.OnMatch"/>; cooldown only decides whether a match scores), unless the
+    /// engine cannot track the subject (<see cref="EngineOptions.MaxSubjects"/>). Window and sequence
+    /// rules need state and are never reported.
     /// Allocation-free: enumerate the result with foreach. Thread-safe.
     /// </summary>
     public MatchedRules Match(StreamEvent e)
