@@ -36,7 +36,7 @@ internal sealed class Shard(StreamEngine engine, int maxSubjects)
     /// </param>
     public EventOutcome Process(StreamEvent e, ulong idHash, RulePack pack, MatchedRules.Enumerator candidates)
     {
-        if (!engine.Dedup.Add(idHash, e.Id))
+        if (!engine.Dedup.Add(idHash, e.Id, Gate))
         {
             Duplicates++;
             return EventOutcome.Duplicate;
@@ -390,14 +390,19 @@ internal sealed class DedupSet
     private readonly DedupWindow[] _stripes;
     private readonly Lock[] _locks;
 
-    public DedupSet(int capacity, int stripes)
+    /// <param name="onlyShardGate">
+    /// With one stripe: the gate of the engine's only shard, used as the stripe's lock. Every event is
+    /// processed under it already, so <see cref="Add(ulong, string, Lock)"/> from the shard takes no second
+    /// lock (an uncontended lock pair costs about 20 ns here), and snapshots still exclude processing.
+    /// </param>
+    public DedupSet(int capacity, int stripes, Lock? onlyShardGate = null)
     {
         _stripes = new DedupWindow[Math.Max(1, stripes)];
         _locks = new Lock[_stripes.Length];
         for (var i = 0; i < _stripes.Length; i++)
         {
             _stripes[i] = new DedupWindow(Math.Max(1, capacity / _stripes.Length));
-            _locks[i] = new Lock();
+            _locks[i] = _stripes.Length == 1 && onlyShardGate is not null ? onlyShardGate : new Lock();
         }
     }
 
@@ -413,23 +418,37 @@ internal sealed class DedupSet
     public void Prefetch(ulong hash) => _stripes[(int)(hash % (ulong)_stripes.Length)].Prefetch(hash);
 
     /// <summary>Adds the id (given as its <see cref="DedupWindow.Hash"/>); false when it is in the window already.</summary>
-    public bool Add(ulong hash, string id)
+    public bool Add(ulong hash, string id) => Add(hash, id, held: null);
+
+    /// <param name="held">A lock the caller holds: when it is the stripe's lock, it is not taken again.</param>
+    public bool Add(ulong hash, string id, Lock? held)
     {
         if (_legacy is { } legacy && legacy.Seen(id))
         {
             return false;
         }
-        return Add(hash);
+        return Add(hash, held);
     }
 
     /// <summary>Adds a hash (restoring a snapshot); false when it is in the window already.</summary>
-    public bool Add(ulong hash)
+    public bool Add(ulong hash) => Add(hash, held: null);
+
+    private bool Add(ulong hash, Lock? held)
     {
         var i = (int)(hash % (ulong)_stripes.Length);
         bool added;
-        lock (_locks[i])
+        var gate = _locks[i];
+        if (gate == held)
         {
+            System.Diagnostics.Debug.Assert(gate.IsHeldByCurrentThread);
             added = _stripes[i].Add(hash);
+        }
+        else
+        {
+            lock (gate)
+            {
+                added = _stripes[i].Add(hash);
+            }
         }
         if (added && _legacy is { } legacy && legacy.Forget())
         {

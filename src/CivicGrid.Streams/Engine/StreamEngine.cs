@@ -27,7 +27,6 @@ public sealed class StreamEngine : IAsyncDisposable
         var shards = Math.Max(1, Options.Shards);
         _shards = new Shard[shards];
         _channels = new Channel<StreamEvent>[shards];
-        Dedup = new DedupSet(Options.DedupWindow, shards);
         for (var i = 0; i < shards; i++)
         {
             _shards[i] = new Shard(this, Math.Max(1, Options.MaxSubjects / shards));
@@ -37,6 +36,8 @@ public sealed class StreamEngine : IAsyncDisposable
                 SingleReader = true,
             });
         }
+        // One shard: its gate guards the dedup window too (one lock per event instead of two).
+        Dedup = new DedupSet(Options.DedupWindow, shards, shards == 1 ? _shards[0].Gate : null);
         if (Options.SnapshotPath is { } path && File.Exists(path))
         {
             using var file = File.OpenRead(path);
