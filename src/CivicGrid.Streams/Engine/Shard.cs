@@ -56,7 +56,7 @@ internal sealed class Shard(StreamEngine engine, int maxSubjects)
                 case RuleType.Match:
                     if (Subject(ref s, ref looked, e, create: true) is { } ms)
                     {
-                        Fire(ms, rule, [e], e.Time, pack, ms.Find(rule.StateKey) ?? ms.Add(new RuleState(rule.StateKey)));
+                        Fire(ms, rule, e, null, e.Time, pack, ms.Find(rule.StateKey) ?? ms.Add(new RuleState(rule.StateKey)));
                     }
                     break;
                 case RuleType.Window:
@@ -126,7 +126,7 @@ internal sealed class Shard(StreamEngine engine, int maxSubjects)
         {
             var evidence = w.Events();
             w.Clear(); // the window starts again after it fired, so one burst is one match
-            Fire(s, rule, evidence, e.Time, pack, w);
+            Fire(s, rule, null, evidence, e.Time, pack, w);
         }
     }
 
@@ -233,14 +233,21 @@ internal sealed class Shard(StreamEngine engine, int maxSubjects)
         var evidence = p.Bound.OfType<StreamEvent>().ToArray();
         var last = evidence[^1];
         var time = ticks == last.Ticks ? last.Time : new DateTimeOffset(ticks, TimeSpan.Zero).ToOffset(last.Time.Offset);
-        Fire(s, rule, evidence, time, pack, seq);
+        Fire(s, rule, null, evidence, time, pack, seq);
     }
 
-    /// <summary>A rule matched: cooldown, score, and an alert when the score reaches a response level.</summary>
-    private void Fire(SubjectState s, Rule rule, StreamEvent[] evidence, DateTimeOffset time, RulePack pack, RuleState state)
+    /// <summary>
+    /// A rule matched: cooldown, score, and an alert when the score reaches a response level. The evidence
+    /// is one event (<paramref name="one"/>, a match rule) or several; the array for one event is only made
+    /// when a callback needs it.
+    /// </summary>
+    private void Fire(SubjectState s, Rule rule, StreamEvent? one, StreamEvent[]? many, DateTimeOffset time, RulePack pack, RuleState state)
     {
         Matches++;
-        _options.OnMatch?.Invoke(new RuleMatch(s.Subject, rule, time, evidence));
+        if (_options.OnMatch is { } onMatch)
+        {
+            onMatch(new RuleMatch(s.Subject, rule, time, many ??= [one!]));
+        }
         var ticks = time.UtcTicks;
         var cooldown = (rule.Cooldown ?? _options.DefaultCooldown).Ticks;
         if (state.LastFiredTicks != long.MinValue && ticks - state.LastFiredTicks < cooldown && ticks >= state.LastFiredTicks)
@@ -258,7 +265,7 @@ internal sealed class Shard(StreamEngine engine, int maxSubjects)
         }
         Alerts++;
         _options.OnAlert?.Invoke(new Alert(s.Subject, rule.Id, rule.Category, rule.Description, level,
-            Math.Round(s.Score, 1), time, _options.Time.GetUtcNow(), evidence));
+            Math.Round(s.Score, 1), time, _options.Time.GetUtcNow(), many ?? [one!]));
     }
 
     /// <summary>Timers: decide negations whose deadline has passed, then sweep a batch of subjects.</summary>
