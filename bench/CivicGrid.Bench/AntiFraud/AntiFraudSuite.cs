@@ -7,8 +7,9 @@ namespace CivicGrid.Bench.AntiFraud;
 
 /// <summary>
 /// 反诈之眼 engine figures: stateless predicates against Microsoft RulesEngine and NRules on the same
-/// events, the full rule pack (throughput and per-event latency on one core), memory per idle subject,
-/// and precision/recall of the pack on the simulator's labelled stream.
+/// events (like for like: RulePack.Match; and the full engine: StreamEngine.Process, see StatelessAsync),
+/// the full rule pack (throughput and per-event latency on one core), memory per idle subject, and
+/// precision/recall of the pack on the simulator's labelled stream.
 /// </summary>
 public sealed class AntiFraudSuite : BenchSuite
 {
