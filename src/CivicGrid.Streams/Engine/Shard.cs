@@ -24,47 +24,43 @@ internal sealed class Shard(StreamEngine engine, int maxSubjects)
     public int SubjectCount => _all.Count;
     internal IReadOnlyList<SubjectState> Subjects => _all;
 
-    public EventOutcome Process(StreamEvent e, RulePack pack)
+    public EventOutcome Process(StreamEvent e, RulePack pack) => Process(e, DedupWindow.Hash(e.Id), pack);
+
+    /// <param name="idHash"><see cref="DedupWindow.Hash"/> of the event id, computed (and its slots prefetched) by the caller.</param>
+    public EventOutcome Process(StreamEvent e, ulong idHash, RulePack pack) => Process(e, idHash, pack, pack.Candidates(e));
+
+    /// <param name="candidates">
+    /// <see cref="RulePack.Candidates"/> of the event: started by the caller, so that the first compiled
+    /// mask runs before the dedup lookup (it is a pure function of the event) while the lookup's cache
+    /// misses, prefetched earlier, are still on their way.
+    /// </param>
+    public EventOutcome Process(StreamEvent e, ulong idHash, RulePack pack, MatchedRules.Enumerator candidates)
     {
-        if (!engine.Dedup.Add(e.Id))
+        if (!engine.Dedup.Add(idHash, e.Id, Gate))
         {
             Duplicates++;
             return EventOutcome.Duplicate;
         }
         Accepted++;
-        if (pack.PlanFor(e) is not { } plan)
-        {
-            return EventOutcome.Accepted;
-        }
-        // One call decides the `where` of every match and window rule of this kind.
-        var fields = e.Fields;
-        var rules = plan.Rules;
-        var mask = plan.Masks[0](fields);
-        if (mask == 0 && !plan.HasSequences && rules.Length <= 64)
-        {
-            return EventOutcome.Accepted; // the common case: nothing about this event concerns any rule
-        }
+        // The same evaluation as RulePack.Match: one compiled call decides the `where` of every match and
+        // window rule of this kind; only the rules that hold (and the kind's sequence rules) come out, in
+        // pack order. The common case, nothing about this event concerns any rule, ends here.
         var ticks = e.Ticks;
         SubjectState? s = null;
         var looked = false;
-        for (var i = 0; i < rules.Length; i++)
+        while (candidates.MoveNext())
         {
-            if (i > 0 && (i & 63) == 0)
-            {
-                mask = plan.Masks[i >> 6](fields);
-            }
-            var rule = rules[i];
-            var holds = (mask & (1UL << (i & 63))) != 0;
+            var rule = candidates.Current;
             switch (rule.Type)
             {
                 case RuleType.Match:
-                    if (holds && Subject(ref s, ref looked, e, create: true) is { } ms)
+                    if (Subject(ref s, ref looked, e, create: true) is { } ms)
                     {
-                        Fire(ms, rule, [e], e.Time, pack, ms.Find(rule.StateKey) ?? ms.Add(new RuleState(rule.StateKey)));
+                        Fire(ms, rule, e, null, e.Time, pack, ms.Find(rule.StateKey) ?? ms.Add(new RuleState(rule.StateKey)));
                     }
                     break;
                 case RuleType.Window:
-                    if (holds && Subject(ref s, ref looked, e, create: true) is { } ws)
+                    if (Subject(ref s, ref looked, e, create: true) is { } ws)
                     {
                         Window(ws, rule, e, pack);
                     }
@@ -130,7 +126,7 @@ internal sealed class Shard(StreamEngine engine, int maxSubjects)
         {
             var evidence = w.Events();
             w.Clear(); // the window starts again after it fired, so one burst is one match
-            Fire(s, rule, evidence, e.Time, pack, w);
+            Fire(s, rule, null, evidence, e.Time, pack, w);
         }
     }
 
@@ -237,14 +233,21 @@ internal sealed class Shard(StreamEngine engine, int maxSubjects)
         var evidence = p.Bound.OfType<StreamEvent>().ToArray();
         var last = evidence[^1];
         var time = ticks == last.Ticks ? last.Time : new DateTimeOffset(ticks, TimeSpan.Zero).ToOffset(last.Time.Offset);
-        Fire(s, rule, evidence, time, pack, seq);
+        Fire(s, rule, null, evidence, time, pack, seq);
     }
 
-    /// <summary>A rule matched: cooldown, score, and an alert when the score reaches a response level.</summary>
-    private void Fire(SubjectState s, Rule rule, StreamEvent[] evidence, DateTimeOffset time, RulePack pack, RuleState state)
+    /// <summary>
+    /// A rule matched: cooldown, score, and an alert when the score reaches a response level. The evidence
+    /// is one event (<paramref name="one"/>, a match rule) or several; the array for one event is only made
+    /// when a callback needs it.
+    /// </summary>
+    private void Fire(SubjectState s, Rule rule, StreamEvent? one, StreamEvent[]? many, DateTimeOffset time, RulePack pack, RuleState state)
     {
         Matches++;
-        _options.OnMatch?.Invoke(new RuleMatch(s.Subject, rule, time, evidence));
+        if (_options.OnMatch is { } onMatch)
+        {
+            onMatch(new RuleMatch(s.Subject, rule, time, many ??= [one!]));
+        }
         var ticks = time.UtcTicks;
         var cooldown = (rule.Cooldown ?? _options.DefaultCooldown).Ticks;
         if (state.LastFiredTicks != long.MinValue && ticks - state.LastFiredTicks < cooldown && ticks >= state.LastFiredTicks)
@@ -262,7 +265,7 @@ internal sealed class Shard(StreamEngine engine, int maxSubjects)
         }
         Alerts++;
         _options.OnAlert?.Invoke(new Alert(s.Subject, rule.Id, rule.Category, rule.Description, level,
-            Math.Round(s.Score, 1), time, _options.Time.GetUtcNow(), evidence));
+            Math.Round(s.Score, 1), time, _options.Time.GetUtcNow(), many ?? [one!]));
     }
 
     /// <summary>Timers: decide negations whose deadline has passed, then sweep a batch of subjects.</summary>
@@ -394,26 +397,107 @@ internal sealed class DedupSet
     private readonly DedupWindow[] _stripes;
     private readonly Lock[] _locks;
 
-    public DedupSet(int capacity, int stripes)
+    /// <param name="onlyShardGate">
+    /// With one stripe: the gate of the engine's only shard, used as the stripe's lock. Every event is
+    /// processed under it already, so <see cref="Add(ulong, string, Lock)"/> from the shard takes no second
+    /// lock (an uncontended lock pair costs about 20 ns here), and snapshots still exclude processing.
+    /// </param>
+    public DedupSet(int capacity, int stripes, Lock? onlyShardGate = null)
     {
         _stripes = new DedupWindow[Math.Max(1, stripes)];
         _locks = new Lock[_stripes.Length];
         for (var i = 0; i < _stripes.Length; i++)
         {
             _stripes[i] = new DedupWindow(Math.Max(1, capacity / _stripes.Length));
-            _locks[i] = new Lock();
+            _locks[i] = _stripes.Length == 1 && onlyShardGate is not null ? onlyShardGate : new Lock();
         }
     }
 
-    public bool Add(string id) => Add(DedupWindow.Hash(id));
+    private LegacyIds? _legacy;
 
-    public bool Add(ulong hash)
+    public bool Add(string id) => Add(DedupWindow.Hash(id), id);
+
+    /// <summary>
+    /// Starts loading the table slots that <see cref="Add(ulong)"/> will touch for this hash (its home and
+    /// the home of the id the window forgets next), so that the cache misses overlap with the work done
+    /// before Add. Only a hint: no lock, no effect on the contents.
+    /// </summary>
+    public void Prefetch(ulong hash) => _stripes[(int)(hash % (ulong)_stripes.Length)].Prefetch(hash);
+
+    /// <summary>Adds the id (given as its <see cref="DedupWindow.Hash"/>); false when it is in the window already.</summary>
+    public bool Add(ulong hash, string id) => Add(hash, id, held: null);
+
+    /// <param name="held">A lock the caller holds: when it is the stripe's lock, it is not taken again.</param>
+    public bool Add(ulong hash, string id, Lock? held)
+    {
+        if (_legacy is { } legacy && legacy.Seen(id))
+        {
+            return false;
+        }
+        return Add(hash, held);
+    }
+
+    /// <summary>Adds a hash (restoring a snapshot); false when it is in the window already.</summary>
+    public bool Add(ulong hash) => Add(hash, held: null);
+
+    private bool Add(ulong hash, Lock? held)
     {
         var i = (int)(hash % (ulong)_stripes.Length);
-        lock (_locks[i])
+        bool added;
+        var gate = _locks[i];
+        if (gate == held)
         {
-            return _stripes[i].Add(hash);
+            System.Diagnostics.Debug.Assert(gate.IsHeldByCurrentThread);
+            added = _stripes[i].Add(hash);
         }
+        else
+        {
+            lock (gate)
+            {
+                added = _stripes[i].Add(hash);
+            }
+        }
+        if (added && _legacy is { } legacy && legacy.Forget())
+        {
+            _legacy = null;
+        }
+        return added;
+    }
+
+    /// <summary>
+    /// Ids restored from a version 1 snapshot, as the FNV-1a hashes that version wrote: a redelivered
+    /// event from before the upgrade is still a duplicate. They are the oldest ids of the window, so they
+    /// are dropped once as many new ids have been added as the window holds.
+    /// </summary>
+    public void RestoreLegacy(IReadOnlyList<ulong> fnvHashes, int capacity)
+    {
+        if (fnvHashes.Count == 0)
+        {
+            return;
+        }
+        var window = new DedupWindow(fnvHashes.Count);
+        foreach (var h in fnvHashes)
+        {
+            window.Add(h);
+        }
+        _legacy = new LegacyIds(window, capacity);
+    }
+
+    private sealed class LegacyIds(DedupWindow window, int forgetAfter)
+    {
+        private readonly Lock _gate = new();
+        private int _left = forgetAfter;
+
+        public bool Seen(string id)
+        {
+            lock (_gate)
+            {
+                return window.Contains(DedupWindow.LegacyHash(id));
+            }
+        }
+
+        /// <summary>One more new id; true when the legacy ids have all left the window.</summary>
+        public bool Forget() => Interlocked.Decrement(ref _left) <= 0;
     }
 
     /// <summary>Oldest first within each stripe.</summary>
@@ -489,6 +573,26 @@ internal sealed class DedupWindow
         return true;
     }
 
+    /// <summary>Prefetches the slots Add(hash) reads: the hash's home and, when the window is full, the oldest hash's home.</summary>
+    public unsafe void Prefetch(ulong hash)
+    {
+        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported)
+        {
+            return;
+        }
+        var table = _table;
+        var ring = _ring;
+        var next = _next; // racy read without the stripe's lock: a stale value only prefetches the wrong line
+        fixed (ulong* t = table)
+        {
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(t + Home(hash == 0 ? Zero : hash));
+            if (_count == ring.Length && (uint)next < (uint)ring.Length)
+            {
+                System.Runtime.Intrinsics.X86.Sse.Prefetch0(t + Home(ring[next]));
+            }
+        }
+    }
+
     // Fibonacci hashing: the top bits of hash * golden ratio spread FNV's output over the table.
     private int Home(ulong hash) => (int)((hash * 0x9E3779B97F4A7C15UL) >> _shift);
 
@@ -535,8 +639,27 @@ internal sealed class DedupWindow
         }
     }
 
-    /// <summary>FNV-1a over the UTF-16 code units: stable across processes, unlike string.GetHashCode.</summary>
+    /// <summary>
+    /// XXH3-64 (seed 0) of the id's UTF-16 code units, little-endian: stable across processes and
+    /// machines, unlike string.GetHashCode, and a few nanoseconds for an id (snapshot version 2 and later).
+    /// </summary>
     public static ulong Hash(string id)
+    {
+        var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(id.AsSpan());
+        if (!BitConverter.IsLittleEndian)
+        {
+            var copy = new char[id.Length];
+            for (var i = 0; i < copy.Length; i++)
+            {
+                copy[i] = (char)System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(id[i]);
+            }
+            bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(copy.AsSpan());
+        }
+        return System.IO.Hashing.XxHash3.HashToUInt64(bytes);
+    }
+
+    /// <summary>FNV-1a over the UTF-16 code units: the id hash of snapshot version 1, read when restoring one.</summary>
+    public static ulong LegacyHash(string id)
     {
         var h = 14695981039346656037UL;
         foreach (var c in id)
@@ -544,5 +667,23 @@ internal sealed class DedupWindow
             h = (h ^ c) * 1099511628211UL;
         }
         return h;
+    }
+
+    /// <summary>True when the hash is in the window (no change to it).</summary>
+    public bool Contains(ulong hash)
+    {
+        if (hash == 0)
+        {
+            hash = Zero;
+        }
+        var table = _table;
+        for (var i = Home(hash); table[i] != 0; i = (i + 1) & _mask)
+        {
+            if (table[i] == hash)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -9,7 +9,11 @@ namespace CivicGrid.Streams;
 internal static class Snapshot
 {
     private const string Magic = "CGSNAP";
-    private const int Version = 1;
+    /// <summary>
+    /// 2: dedup ids are XXH3-64 hashes (<see cref="DedupWindow.Hash"/>). 1: FNV-1a hashes; still read:
+    /// its ids are kept aside (<see cref="DedupSet.RestoreLegacy"/>) so that redeliveries stay duplicates.
+    /// </summary>
+    private const int Version = 2;
 
     public static void Write(Stream stream, IReadOnlyList<Shard> shards, DedupSet dedup, DateTimeOffset now)
     {
@@ -113,9 +117,14 @@ internal static class Snapshot
     public static void Read(Stream stream, StreamEngine engine, RulePack rules)
     {
         using var r = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
-        if (r.ReadString() != Magic || r.ReadInt32() != Version)
+        if (r.ReadString() != Magic)
         {
-            throw new InvalidDataException("Not a CivicGrid.Streams snapshot (or an unsupported version).");
+            throw new InvalidDataException("Not a CivicGrid.Streams snapshot.");
+        }
+        var version = r.ReadInt32();
+        if (version is not (1 or Version))
+        {
+            throw new InvalidDataException($"CivicGrid.Streams snapshot version {version} is not supported (this engine reads 1 and {Version}); it was written by a newer engine.");
         }
         r.ReadInt64(); // written at
         var keysByName = rules.Rules.ToDictionary(x => RuleStateKeys.NameOf(x.StateKey), x => x.StateKey, StringComparer.Ordinal);
@@ -135,10 +144,20 @@ internal static class Snapshot
                     break;
                 case 2:
                     var count = r.ReadInt32();
+                    var legacy = new List<ulong>(version == 1 ? count : 0);
                     for (var i = 0; i < count; i++)
                     {
-                        engine.Dedup.Add(r.ReadUInt64());
+                        var hash = r.ReadUInt64();
+                        if (version == 1)
+                        {
+                            legacy.Add(hash);
+                        }
+                        else
+                        {
+                            engine.Dedup.Add(hash);
+                        }
                     }
+                    engine.Dedup.RestoreLegacy(legacy, engine.Options.DedupWindow);
                     break;
                 default:
                     throw new InvalidDataException("Corrupt snapshot.");

@@ -27,7 +27,6 @@ public sealed class StreamEngine : IAsyncDisposable
         var shards = Math.Max(1, Options.Shards);
         _shards = new Shard[shards];
         _channels = new Channel<StreamEvent>[shards];
-        Dedup = new DedupSet(Options.DedupWindow, shards);
         for (var i = 0; i < shards; i++)
         {
             _shards[i] = new Shard(this, Math.Max(1, Options.MaxSubjects / shards));
@@ -37,6 +36,8 @@ public sealed class StreamEngine : IAsyncDisposable
                 SingleReader = true,
             });
         }
+        // One shard: its gate guards the dedup window too (one lock per event instead of two).
+        Dedup = new DedupSet(Options.DedupWindow, shards, shards == 1 ? _shards[0].Gate : null);
         if (Options.SnapshotPath is { } path && File.Exists(path))
         {
             using var file = File.OpenRead(path);
@@ -57,14 +58,21 @@ public sealed class StreamEngine : IAsyncDisposable
     /// </summary>
     public EventOutcome Process(StreamEvent e)
     {
+        // The dedup window is large (a table of 2 x DedupWindow hashes): start loading the two slots the
+        // id will touch now, so that the misses overlap with validation and with the evaluation of the
+        // rules' conditions (pure functions of the event) instead of following them.
+        var idHash = DedupWindow.Hash(e.Id ?? "");
+        Dedup.Prefetch(idHash);
         if (Validate(e) is { } rejection)
         {
             return new EventOutcome(EventStatus.Rejected, rejection);
         }
+        var rules = _rules;
+        var candidates = rules.Candidates(e);
         var shard = ShardOf(e.Subject);
         lock (shard.Gate)
         {
-            return shard.Process(e, _rules);
+            return shard.Process(e, idHash, rules, candidates);
         }
     }
 
@@ -89,12 +97,35 @@ public sealed class StreamEngine : IAsyncDisposable
     /// <summary>Checks an event against the schema and counts the rejection, without processing it.</summary>
     public Rejection? Validate(StreamEvent e)
     {
-        var rejection = Options.Schema.Validate(e, Options.Time.GetUtcNow());
+        var rejection = Options.Schema.Validate(e, Now());
         if (rejection is not null)
         {
             CountRejection(rejection.Code);
         }
         return rejection;
+    }
+
+    private long _nowTickCount = long.MinValue;
+    private long _nowUtcTicks;
+
+    /// <summary>
+    /// The clock for the schema's time check, which allows minutes of skew. With the system clock it is
+    /// read at most once per millisecond tick (Environment.TickCount64, a few ns) instead of once per
+    /// event (DateTimeOffset.UtcNow, ~35 ns here); any other TimeProvider (tests, replays) is asked every time.
+    /// </summary>
+    private DateTimeOffset Now()
+    {
+        if (!ReferenceEquals(Options.Time, TimeProvider.System))
+        {
+            return Options.Time.GetUtcNow();
+        }
+        var tick = Environment.TickCount64;
+        if (tick != Volatile.Read(ref _nowTickCount))
+        {
+            Volatile.Write(ref _nowUtcTicks, DateTime.UtcNow.Ticks);
+            Volatile.Write(ref _nowTickCount, tick);
+        }
+        return new DateTimeOffset(Volatile.Read(ref _nowUtcTicks), TimeSpan.Zero);
     }
 
     internal void CountRejection(string code) => _rejected.AddOrUpdate(code, 1, static (_, n) => n + 1);
@@ -128,10 +159,25 @@ public sealed class StreamEngine : IAsyncDisposable
                 // Take the lock once per batch, not per event.
                 lock (shard.Gate)
                 {
+                    // One event ahead: hash the next id and prefetch its dedup slots, then process the
+                    // current one, so that the next event's cache misses overlap with this one's work.
                     var rules = _rules;
+                    StreamEvent? current = null;
+                    var currentHash = 0UL;
                     for (var n = 0; n < 256 && reader.TryRead(out var e); n++)
                     {
-                        shard.Process(e, rules);
+                        var hash = DedupWindow.Hash(e.Id);
+                        Dedup.Prefetch(hash);
+                        if (current is not null)
+                        {
+                            shard.Process(current, currentHash, rules);
+                        }
+                        current = e;
+                        currentHash = hash;
+                    }
+                    if (current is not null)
+                    {
+                        shard.Process(current, currentHash, rules);
                     }
                 }
             }

@@ -156,11 +156,25 @@ internal sealed class KindPlan
         Masks = rules.Chunk(64)
             .Select(chunk => ConditionCompiler.Mask(chunk.Select(r => r.Type == RuleType.Sequence ? null : r.Condition).ToArray()))
             .ToArray();
+        ulong[] Bits(RuleType type) => rules.Chunk(64)
+            .Select(chunk => chunk.Select((r, i) => r.Type == type ? 1UL << i : 0).Aggregate(0UL, (a, b) => a | b))
+            .ToArray();
+        MatchBits = Bits(RuleType.Match);
+        SequenceBits = Bits(RuleType.Sequence);
+        AllBits = Masks.Select(_ => ulong.MaxValue).ToArray();
+        NoBits = new ulong[Masks.Length];
     }
 
     public Rule[] Rules { get; }
     public bool HasSequences { get; }
     public Func<EventField[], ulong>[] Masks { get; }
+
+    /// <summary>Per 64 rules: the bits of match rules (what <see cref="RulePack.Match"/> reports).</summary>
+    public ulong[] MatchBits { get; }
+    /// <summary>Per 64 rules: the bits of sequence rules (the engine looks at them for every event of the kind).</summary>
+    public ulong[] SequenceBits { get; }
+    public ulong[] AllBits { get; }
+    public ulong[] NoBits { get; }
 }
 
 /// <summary>A set of rules and the scoring that goes with them, as loaded from YAML files.</summary>
@@ -185,6 +199,30 @@ public sealed class RulePack
     internal FrozenDictionary<string, KindPlan> ByKind { get; }
     /// <summary><see cref="ByKind"/> as an array indexed by <see cref="StreamEvent.KindId"/>.</summary>
     internal KindPlan?[] ByKindId { get; }
+
+    /// <summary>
+    /// Evaluates the pack's single-event rules (<see cref="RuleType.Match"/>) on one event and returns the
+    /// rules whose kind and `where` hold, in pack order, without any state: no validation, no dedup by
+    /// event id, no subject, cooldown or score. It is the same code <see cref="StreamEngine.Process"/> uses
+    /// to decide which rules an event concerns (one compiled function per event kind and 64 rules), so for
+    /// a valid, new event the rules reported here are the match rules the engine fires for it
+    /// (<see cref="EngineOptions.OnMatch"/>; cooldown only decides whether a match scores), unless the
+    /// engine cannot track the subject (<see cref="EngineOptions.MaxSubjects"/>). Window and sequence
+    /// rules need state and are never reported.
+    /// Allocation-free: enumerate the result with foreach. Thread-safe.
+    /// </summary>
+    public MatchedRules Match(StreamEvent e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return PlanFor(e) is { } plan ? new MatchedRules(plan, e.Fields, plan.MatchBits, plan.NoBits) : default;
+    }
+
+    /// <summary>
+    /// The rules the engine must look at for this event: match and window rules whose `where` holds, and
+    /// every sequence rule of its kind, in pack order. Started: the first 64 rules are evaluated here.
+    /// </summary>
+    internal MatchedRules.Enumerator Candidates(StreamEvent e) =>
+        PlanFor(e) is { } plan ? new MatchedRules(plan, e.Fields, plan.AllBits, plan.SequenceBits).GetEnumerator() : default;
 
     /// <summary>The plan for an event's kind, or null when no rule cares about it.</summary>
     internal KindPlan? PlanFor(StreamEvent e) =>

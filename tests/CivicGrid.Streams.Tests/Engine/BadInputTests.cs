@@ -62,3 +62,21 @@ public class BadInputTests
         Assert.Single(t.Alerts);
     }
 }
+
+public class SystemClockTests
+{
+    [Fact]
+    public void Process_SystemClock_AcceptsNowAndRejectsTheFarFuture()
+    {
+        var engine = new StreamEngine(RulePack.Empty, new EngineOptions { Shards = 1 });
+        StreamEvent Call(string id, DateTimeOffset time) => StreamEvent.Create(id, "bi:clock", "call", time, ("number", "1"), ("direction", "in"));
+
+        for (var i = 0; i < 1000; i++)
+        {
+            Assert.Equal(EventStatus.Accepted, engine.Process(Call($"now-{i}", DateTimeOffset.UtcNow)).Status);
+        }
+        var future = engine.Process(Call("future", DateTimeOffset.UtcNow.AddMinutes(10)));
+        Assert.Equal(EventStatus.Rejected, future.Status);
+        Assert.Equal(RejectionCodes.BadTime, future.Rejection!.Code);
+    }
+}

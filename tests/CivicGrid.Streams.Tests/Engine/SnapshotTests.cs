@@ -75,5 +75,106 @@ public sealed class SnapshotTests : IDisposable
         Assert.Empty(after.Alerts);
     }
 
+    [Theory]
+    [InlineData(1)] // one shard: its gate is the dedup window's lock
+    [InlineData(3)]
+    public async Task RoundTrip_ManyIds_EveryRedeliveryIsDuplicateAndNewIdsAreNot(int shards)
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2025, 3, 1, 9, 0, 0, TimeSpan.FromHours(8)));
+        var pack = RulePack.Parse(Rules, new Watchlists());
+        StreamEngine NewEngine() => new(pack, new EngineOptions { Time = time, Shards = shards });
+        StreamEvent Transfer(string id, int subject) =>
+            StreamEvent.Create(id, $"bi:s{subject}", "transfer_out", time.GetUtcNow(), ("amount", 10), ("account", "a"));
+        var before = NewEngine();
+        var sent = Enumerable.Range(0, 500).Select(i => Transfer($"rt-{shards}-{i}", i % 7)).ToList();
+        // Half processed directly, half through the channels while a snapshot is written: the window's lock excludes both.
+        foreach (var e in sent.Take(250))
+        {
+            Assert.Equal(EventStatus.Accepted, before.Process(e).Status);
+        }
+        before.Start();
+        foreach (var e in sent.Skip(250))
+        {
+            Assert.Null(await before.PostAsync(e));
+        }
+        using (var during = new MemoryStream())
+        {
+            before.WriteSnapshot(during);
+        }
+        await before.WaitIdleAsync();
+        using var snapshot = new MemoryStream();
+        before.WriteSnapshot(snapshot);
+        await before.DisposeAsync();
+
+        var after = NewEngine();
+        snapshot.Position = 0;
+        after.RestoreSnapshot(snapshot);
+
+        Assert.All(sent, e => Assert.Equal(EventStatus.Duplicate, after.Process(e).Status));
+        Assert.Equal(EventStatus.Accepted, after.Process(Transfer($"rt-{shards}-new", 1)).Status);
+        Assert.Equal(1, after.Stats().Accepted);
+        Assert.Equal(500, after.Stats().Duplicates);
+    }
+
+    [Fact]
+    public void Restore_Version1Snapshot_ItsIdsStayDuplicatesUntilTheWindowMovesOn()
+    {
+        // A version 1 snapshot as the previous engine wrote it: FNV-1a hashes of the ids, no subjects.
+        using var snapshot = new MemoryStream();
+        using (var w = new BinaryWriter(snapshot, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write("CGSNAP");
+            w.Write(1);
+            w.Write(DateTimeOffset.UnixEpoch.UtcTicks);
+            w.Write((byte)2);
+            w.Write(2);
+            w.Write(DedupWindow.LegacyHash("old-1"));
+            w.Write(DedupWindow.LegacyHash("old-2"));
+            w.Write((byte)0);
+        }
+        var bed = new TestBed(Rules);
+        var engine = new StreamEngine(bed.Engine.Rules, new EngineOptions { Time = bed.Time, Shards = 2, DedupWindow = 4 });
+        snapshot.Position = 0;
+        engine.RestoreSnapshot(snapshot);
+
+        StreamEvent Event(string id) => StreamEvent.Create(id, "bi:alice", "call", bed.Time.GetUtcNow(), ("number", "1"), ("direction", "in"));
+        Assert.Equal(EventStatus.Duplicate, engine.Process(Event("old-1")).Status);
+        Assert.Equal(EventStatus.Duplicate, engine.Process(Event("old-2")).Status);
+        Assert.Equal(EventStatus.Accepted, engine.Process(Event("new-1")).Status);
+        Assert.Equal(EventStatus.Duplicate, engine.Process(Event("new-1")).Status);
+        for (var i = 2; i <= 4; i++)
+        {
+            Assert.Equal(EventStatus.Accepted, engine.Process(Event($"new-{i}")).Status);
+        }
+        // Four new ids later the window (4 ids) holds only new ones: the old ids are forgotten.
+        Assert.Equal(EventStatus.Accepted, engine.Process(Event("old-1")).Status);
+    }
+
+    [Fact]
+    public void Restore_NewerVersion_FailsWithAClearMessage()
+    {
+        using var snapshot = new MemoryStream();
+        using (var w = new BinaryWriter(snapshot, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write("CGSNAP");
+            w.Write(99);
+        }
+        var bed = new TestBed(Rules);
+        snapshot.Position = 0;
+
+        var ex = Assert.Throws<InvalidDataException>(() => bed.Engine.RestoreSnapshot(snapshot));
+        Assert.Contains("version 99", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void IdHash_IsStableAcrossProcesses()
+    {
+        // Snapshots store these hashes: a change of algorithm must come with a new snapshot version.
+        // XXH3-64 of no bytes, seed 0, is the reference value 0x2D06800538D394C2.
+        Assert.Equal(0x2D06800538D394C2UL, DedupWindow.Hash(""));
+        Assert.Equal(DedupWindow.Hash("sim-42-7"), DedupWindow.Hash(new string("sim-42-7".AsSpan())));
+        Assert.NotEqual(DedupWindow.Hash("sim-42-7"), DedupWindow.Hash("sim-42-8"));
+    }
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 }
