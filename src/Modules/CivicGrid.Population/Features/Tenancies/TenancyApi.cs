@@ -68,6 +68,7 @@ public static class TenancyApi
             Tenancies.Outcome.Created => TypedResults.Created($"/api/v1/landlord/tenancies/{result.Tenancy!.Id}", TenancyDto.From(result.Tenancy)),
             Tenancies.Outcome.Merged => TypedResults.Ok(TenancyDto.From(result.Tenancy!)),
             Tenancies.Outcome.Invalid => result.Errors.ToProblem(),
+            Tenancies.Outcome.Duplicate => Problems.Conflict("idNumber", Tenancies.DuplicateZh, Tenancies.DuplicateEn),
             _ => Problems.NotFound("出租房不存在或不属于您", "Rental property not found or not yours"),
         };
     }

@@ -726,6 +726,11 @@ namespace CivicGrid.Population.Data.Migrations.Sqlite
 
                     b.HasIndex("RentalPropertyId", "MoveOut");
 
+                    b.HasIndex("RentalPropertyId", "TenantIdIndex")
+                        .IsUnique()
+                        .HasDatabaseName("UX_tenancies_open_tenant")
+                        .HasFilter("\"MoveOut\" IS NULL");
+
                     b.HasIndex("TenantIdIndex", "MoveOut");
 
                     b.ToTable("tenancies", (string)null);
