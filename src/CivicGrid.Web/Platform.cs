@@ -128,9 +128,7 @@ internal sealed partial class BadRequestHandler(IProblemDetailsService problems)
             ProblemDetails = new HttpValidationProblemDetails(new Dictionary<string, string[]> { [field] = [message] })
             {
                 Status = bad.StatusCode,
-                Title = bad.StatusCode == StatusCodes.Status400BadRequest
-                    ? Bilingual.Both("输入有误", "Invalid input")
-                    : Bilingual.Both("请求格式错误", "Malformed request"),
+                Title = Bilingual.Both("请求格式错误", "Malformed request"),
             },
         });
     }

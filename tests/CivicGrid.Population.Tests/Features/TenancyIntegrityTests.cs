@@ -68,7 +68,8 @@ public sealed class RacePlatformFactory : PlatformFactory
     }
 }
 
-public class TenancyRaceTests(RacePlatformFactory factory) : IClassFixture<RacePlatformFactory>
+/// <summary>What keeps tenancies whole: the double-post race, the open-tenancy index, malformed bodies.</summary>
+public class TenancyIntegrityTests(RacePlatformFactory factory) : IClassFixture<RacePlatformFactory>
 {
     private static string Id(int n) => CitizenId.Create("330109", new DateOnly(1986, 5, 1).AddDays(n * 13), 301 + n % 600);
 
@@ -157,5 +158,24 @@ public class TenancyRaceTests(RacePlatformFactory factory) : IClassFixture<RaceP
             return await db.SaveChangesAsync();
         });
         Assert.Equal(2, await factory.WithScopeAsync(sp => sp.GetRequiredService<PopulationDbContext>().Tenancies.CountAsync(t => t.RentalPropertyId == propertyId)));
+    }
+
+    [Fact]
+    public async Task MoveIn_MalformedJson_Answers400NamingTheFieldInBothLanguages_AndWritesNothing()
+    {
+        var (client, landlordId, propertyId) = await LandlordSession.SignInAsync(factory, "13600000103", Id(902), AddressInGrid("众联村第2网格", 22));
+        var wrongType = await client.PostAsync("/api/v1/landlord/tenancies", new StringContent(
+            $"{{\"propertyId\":{propertyId},\"name\":\"错型\",\"idNumber\":\"{Id(10)}\",\"moveIn\":5}}", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, wrongType.StatusCode);
+        var problem = await wrongType.Content.ReadFromJsonAsync<JsonElement>();
+        var message = problem.GetProperty("errors").GetProperty("moveIn")[0].GetString()!;
+        Assert.Contains("类型或格式不对", message);
+        Assert.Contains("moveIn has a value of the wrong type or format", message);
+        Assert.DoesNotContain(Id(10), problem.GetRawText());
+
+        var notJson = await client.PostAsync("/api/v1/landlord/tenancies", new StringContent("propertyId=1&moveIn=today", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, notJson.StatusCode);
+        Assert.Contains("not valid JSON", (await notJson.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").GetProperty("body")[0].GetString());
+        Assert.Equal(0, await factory.WithScopeAsync(sp => sp.GetRequiredService<PopulationDbContext>().Tenancies.CountAsync(t => t.LandlordId == landlordId)));
     }
 }
