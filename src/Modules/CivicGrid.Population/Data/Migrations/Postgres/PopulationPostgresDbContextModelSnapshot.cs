@@ -167,6 +167,8 @@ namespace CivicGrid.Population.Data.Migrations.Postgres
                     b.HasIndex("LookupCode")
                         .IsUnique();
 
+                    b.HasIndex("MoveInDate");
+
                     b.HasIndex("IdIndex", "AddressId", "Status");
 
                     b.HasIndex("RegionPath", "Status", "Id");
@@ -660,6 +662,8 @@ namespace CivicGrid.Population.Data.Migrations.Postgres
                     b.HasIndex("Name");
 
                     b.HasIndex("PhoneIndex");
+
+                    b.HasIndex("Since");
 
                     b.HasIndex("RegionPath", "Id");
 

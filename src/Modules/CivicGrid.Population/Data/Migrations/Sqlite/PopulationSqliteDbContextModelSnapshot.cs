@@ -157,6 +157,8 @@ namespace CivicGrid.Population.Data.Migrations.Sqlite
                     b.HasIndex("LookupCode")
                         .IsUnique();
 
+                    b.HasIndex("MoveInDate");
+
                     b.HasIndex("IdIndex", "AddressId", "Status");
 
                     b.HasIndex("RegionPath", "Status", "Id");
@@ -634,6 +636,8 @@ namespace CivicGrid.Population.Data.Migrations.Sqlite
                     b.HasIndex("Name");
 
                     b.HasIndex("PhoneIndex");
+
+                    b.HasIndex("Since");
 
                     b.HasIndex("RegionPath", "Id");
 
