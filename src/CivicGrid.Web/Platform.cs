@@ -109,26 +109,64 @@ public static class Platform
     }
 }
 
-/// <summary>Malformed requests (bad JSON, wrong types in the route or query) are 400 with a bilingual message, never 500.</summary>
-internal sealed class BadRequestHandler(IProblemDetailsService problems) : IExceptionHandler
+/// <summary>
+/// Malformed requests (a body that is not JSON, a field of the wrong type, a query value that is no number) are 400 validation
+/// problems for every endpoint at once: the field is named when it can be known (System.Text.Json's path, the parameter name),
+/// in both languages, never a 500. The framework's own message is not repeated: it may quote the value sent.
+/// </summary>
+internal sealed partial class BadRequestHandler(IProblemDetailsService problems) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken cancellationToken)
     {
         if (exception is not BadHttpRequestException bad) return false;
         http.Response.StatusCode = bad.StatusCode;
+        var (field, message) = Describe(bad);
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = http,
             Exception = exception,
-            ProblemDetails =
+            ProblemDetails = new HttpValidationProblemDetails(new Dictionary<string, string[]> { [field] = [message] })
             {
                 Status = bad.StatusCode,
                 Title = Bilingual.Both("请求格式错误", "Malformed request"),
-                // The framework's message names the parameter (e.g. 'Failed to read parameter "CreateAddress body" from the request body as JSON').
-                Detail = bad.Message,
             },
         });
     }
+
+    /// <summary>The field a binding failure is about and a bilingual message for it.</summary>
+    internal static (string Field, string Message) Describe(BadHttpRequestException bad)
+    {
+        if (bad.InnerException is System.Text.Json.JsonException json)
+        {
+            var field = FieldOf(json.Path);
+            // The reader's own subclass means the text is not JSON at all; the base class, a value of the wrong type or format.
+            var syntax = json.GetType() != typeof(System.Text.Json.JsonException);
+            if (field == "body")
+                return (field, Bilingual.Both("请求体不是有效的 JSON", "the request body is not valid JSON"));
+            return (field, syntax
+                ? Bilingual.Both($"{field} 处的 JSON 格式错误", $"malformed JSON at {field}")
+                : Bilingual.Both($"{field} 的类型或格式不对", $"{field} has a value of the wrong type or format"));
+        }
+        if (bad.StatusCode == StatusCodes.Status415UnsupportedMediaType)
+            return ("body", Bilingual.Both("请求体须为 JSON（Content-Type: application/json）", "the body must be JSON (Content-Type: application/json)"));
+        var parameter = ParameterName().Match(bad.Message);
+        if (bad.Message.Contains("no body was provided", StringComparison.Ordinal) || bad.Message.Contains("not provided from body", StringComparison.Ordinal))
+            return ("body", Bilingual.Both("请求体必填", "a JSON body is required"));
+        if (parameter.Success)
+        {
+            var name = parameter.Groups[1].Value;
+            return (name, Bilingual.Both($"{name} 的值无效", $"{name} has an invalid value"));
+        }
+        return ("request", Bilingual.Both("请求格式错误", "malformed request"));
+    }
+
+    /// <summary>"$.moveIn" → "moveIn", "$.rows[2].name" → "rows[2].name", "$" or none → "body".</summary>
+    internal static string FieldOf(string? path) =>
+        string.IsNullOrEmpty(path) || path == "$" ? "body" : path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
+
+    // The framework names a parameter as "Type name" in quotes, e.g. Failed to bind parameter "int? page" from "x".
+    [System.Text.RegularExpressions.GeneratedRegex("parameter \"(?:[^\"]* )?([A-Za-z_][A-Za-z0-9_]*)\"")]
+    private static partial System.Text.RegularExpressions.Regex ParameterName();
 }
 
 public static class PersonalDataKey

@@ -21,6 +21,15 @@ public static class Problems
     /// <summary>The one answer for a region id outside the caller's subtree: the same as for an id that does not exist.</summary>
     public static ProblemHttpResult RegionNotFound() => NotFound("区域不存在或不在您的辖区内", "Region not found or outside your area");
 
+    /// <summary>
+    /// 409: the request was valid but lost to a write already made (a double-posted form, a concurrent edit). The field it
+    /// collides on is named in <c>errors</c>, as in a validation problem, so clients show it next to the field.
+    /// </summary>
+    public static ProblemHttpResult Conflict(string field, string zh, string en) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status409Conflict,
+            title: Bilingual.Both("与已有记录冲突", "Conflict with an existing record"), detail: Bilingual.Both(zh, en),
+            extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { [field] = [Bilingual.Both(zh, en)] } });
+
     public static ProblemHttpResult Forbidden(string zh, string en) =>
         TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden,
             title: Bilingual.Both("无权操作", "Forbidden"), detail: Bilingual.Both(zh, en));

@@ -206,7 +206,7 @@ public class ImportTests(PlatformFactory factory) : IClassFixture<PlatformFactor
         var moved = await factory.WithScopeAsync(sp => sp.GetRequiredService<PopulationDbContext>().Residents.AsNoTracking()
             .Where(r => r.IdMasked == Mask.IdNumber(Id(345))).OrderBy(r => r.Id).Select(r => r.Until).ToListAsync());
         Assert.Equal([new DateOnly(2023, 3, 2), null], moved);
-        var (found, phone, indexes) = await factory.WithScopeAsync(async sp =>
+        var (found, phone, indexes, modelIndexes) = await factory.WithScopeAsync(async sp =>
         {
             var db = sp.GetRequiredService<PopulationDbContext>();
             var protector = sp.GetRequiredService<PersonalDataProtector>();
@@ -217,12 +217,12 @@ public class ImportTests(PlatformFactory factory) : IClassFixture<PlatformFactor
             var names = db.Database.IsSqlite()
                 ? await db.Database.SqlQueryRaw<string>("SELECT name AS \"Value\" FROM sqlite_master WHERE type = 'index' AND tbl_name = 'residents' AND sql IS NOT NULL").ToListAsync()
                 : ["not sqlite"];
-            return (protector.Decrypt(row.IdNumber), byPhone, names);
+            return (protector.Decrypt(row.IdNumber), byPhone, names, db.Model.FindEntityType(typeof(Resident))!.GetIndexes().Count());
         });
         Assert.Equal(Id(190), found);
         Assert.Equal(1, phone);
-        // Every secondary index of the register exists again after the load (six on SQLite).
-        if (indexes is not ["not sqlite"]) Assert.Equal(6, indexes.Count);
+        // Every secondary index of the register exists again after the load (seven on SQLite, as many as the model has).
+        if (indexes is not ["not sqlite"]) Assert.Equal((7, modelIndexes), (indexes.Count, modelIndexes));
     }
 
     [Fact]

@@ -226,7 +226,7 @@ public partial class PermitTests(PlatformFactory factory) : IClassFixture<Platfo
     }
 
     [Fact]
-    public async Task IssuedPermit_Lapses_WhenTheHolderMovesAway_OrTheEndorsementIsAYearOverdue()
+    public async Task IssuedPermit_Lapses_WhenTheHolderMovesAway_OrTheEndorsementIsAYearOverdue_WithOneSystemAuditLineEach()
     {
         var (movedRow, movedId) = await ResidentAsync("迁出人", Today.AddMonths(-9));
         var (_, lateId) = await ResidentAsync("逾期人", Today.AddMonths(-30));
@@ -255,6 +255,26 @@ public partial class PermitTests(PlatformFactory factory) : IClassFixture<Platfo
         Assert.Equal(PermitStatus.Lapsed, states[moved.Id]);
         Assert.Equal(PermitStatus.Lapsed, states[late.Id]);
         Assert.Equal(PermitStatus.Issued, states[kept.Id]);
+
+        // One audit line per lapsed permit, by the system, with the reason and no personal data; none for the permit kept.
+        var lines = await factory.WithScopeAsync(sp => sp.GetRequiredService<PopulationDbContext>().Set<AuditEntry>().AsNoTracking()
+            .Where(a => a.Action == EndorsementReminders.LapseAction).ToListAsync());
+        var byTarget = lines.GroupBy(a => a.Target).ToDictionary(g => g.Key, g => g.ToList());
+        Assert.Single(byTarget[$"permit:{moved.Id}"]);
+        Assert.Single(byTarget[$"permit:{late.Id}"]);
+        Assert.False(byTarget.ContainsKey($"permit:{kept.Id}"));
+        Assert.Equal("reason:moved_away", byTarget[$"permit:{moved.Id}"][0].Details);
+        Assert.Equal("reason:endorsement_overdue", byTarget[$"permit:{late.Id}"][0].Details);
+        foreach (var line in byTarget[$"permit:{moved.Id}"].Concat(byTarget[$"permit:{late.Id}"]))
+        {
+            Assert.Equal((Actor.System.UserName, Actor.System.Role), (line.UserName, line.Role));
+            foreach (var secret in new[] { movedId, lateId, "迁出人", "逾期人" }) Assert.DoesNotContain(secret, line.Details + line.Target);
+        }
+
+        // The next run finds them lapsed already: no second line.
+        await factory.Services.GetRequiredService<EndorsementReminders>().RunOnceAsync(default);
+        Assert.Equal(lines.Count, await factory.WithScopeAsync(sp => sp.GetRequiredService<PopulationDbContext>().Set<AuditEntry>()
+            .CountAsync(a => a.Action == EndorsementReminders.LapseAction)));
     }
 
     [Fact]

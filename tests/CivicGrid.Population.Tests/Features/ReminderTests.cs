@@ -232,7 +232,7 @@ public class ReminderTests(ReminderDistrictFactory factory) : IClassFixture<Remi
         });
 
         var cadre = await factory.SignInAsync("cadre");
-        var items = await cadre.GetFromJsonAsync<List<LateItem>>($"/api/v1/regions/{village}/tenancies/late");
+        var items = (await cadre.GetFromJsonAsync<LatePage>($"/api/v1/regions/{village}/tenancies/late?size=200"))!.Items;
         Assert.Contains(items!, i => i.Kind == ReminderKind.MoveOutLate && i.TargetId == tenancy && i.DaysLate > 0);
         Assert.DoesNotContain(items!, i => i.TargetId == foreignTenancy);
         Assert.Equal(HttpStatusCode.NotFound, (await cadre.GetAsync($"/api/v1/regions/{foreign}/tenancies/late")).StatusCode);

@@ -136,6 +136,39 @@ public class RentalImportTests(PlatformFactory factory) : IClassFixture<Platform
     }
 
     [Fact]
+    public async Task ImportTenancies_CorrectedMoveInAndAnEarlierClosedTenancy_KeepOneOpenTenancyPerTenantAndRental()
+    {
+        var a = Addresses(10, 1)[0];
+        var (owner, tenant) = (Id(21), Id(22));
+        var client = await factory.SignInAsync("cadre");
+        Assert.Equal(ImportStatus.Succeeded, (await UploadAndWaitAsync(client, "landlords",
+            Encoding.UTF8.GetBytes($"类型,姓名或名称,证件号码,手机号\n个人,赵房东,{owner},13600010021\n"), "l.csv")).Status);
+        Assert.Equal(ImportStatus.Succeeded, (await UploadAndWaitAsync(client, "properties",
+            Encoding.UTF8.GetBytes($"房东证件号码,门牌码,地址编号,出租间数\n{owner},{a.DoorplateToken},,3\n"), "p.csv")).Status);
+        const string header = "房东证件号码,门牌码,地址编号,租客姓名,租客身份证号,租客手机号,入住日期,租期截止,退租日期\n";
+        async Task ImportAsync(params string[] rows)
+        {
+            var job = await UploadAndWaitAsync(client, "tenancies", Encoding.UTF8.GetBytes(header + string.Concat(rows.Select(r => $"{owner},{a.DoorplateToken},,赵租客,{tenant},,{r}\n"))), "t.csv");
+            Assert.Equal(ImportStatus.Succeeded, job.Status);
+        }
+        Task<List<Tenancy>> TenanciesAsync() => Db(db => db.Tenancies.AsNoTracking().Where(t => t.AddressId == a.Id).OrderBy(t => t.MoveIn).ToListAsync());
+
+        await ImportAsync("2026-01-10,2026-12-31,");
+        // The district corrects the move-in: the open tenancy is updated, not doubled (the open-tenancy index would refuse a second).
+        await ImportAsync("2026-02-01,2026-12-31,");
+        var open = Assert.Single(await TenanciesAsync());
+        Assert.Equal((new DateOnly(2026, 2, 1), (DateOnly?)null), (open.MoveIn, open.MoveOut));
+        // A file with the tenant's earlier, closed tenancy and the current one: one closed, one open.
+        await ImportAsync("2025-01-01,2025-06-30,2025-06-30", "2026-02-01,2026-12-31,");
+        var rows = await TenanciesAsync();
+        Assert.Single(rows, t => t.MoveOut == null);
+        Assert.Equal(2, rows.Count);
+        // Again: nothing changes.
+        await ImportAsync("2025-01-01,2025-06-30,2025-06-30", "2026-02-01,2026-12-31,");
+        Assert.Equal(rows.Select(t => (t.Id, t.MoveIn, t.MoveOut)), (await TenanciesAsync()).Select(t => (t.Id, t.MoveIn, t.MoveOut)));
+    }
+
+    [Fact]
     public async Task ImportTenanciesXlsx_BadRows_ImportNothing_AndTheReportNamesRowColumnAndReason()
     {
         var a = Addresses(3, 2);

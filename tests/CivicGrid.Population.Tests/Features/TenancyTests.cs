@@ -20,9 +20,6 @@ public partial class TenancyTests(PlatformFactory factory) : IClassFixture<Platf
     [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
     private static partial Regex AntiforgeryField();
 
-    [GeneratedRegex(@"验证码为 (\d{6})")]
-    private static partial Regex CodeInMessage();
-
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
 
     private static string Id(int n) => CitizenId.Create("330109", new DateOnly(1985, 3, 1).AddDays(n * 11), 201 + n % 700);
@@ -34,35 +31,8 @@ public partial class TenancyTests(PlatformFactory factory) : IClassFixture<Platf
         return places.Addresses.AsNoTracking().Where(a => a.GridId == grid.Id).OrderBy(a => a.Id).Skip(skip).First();
     });
 
-    /// <summary>Signs a landlord in on the phone pages as a browser does (code from the recorded outbox), and registers one rental.</summary>
-    private async Task<(HttpClient Client, long LandlordId, long PropertyId)> LandlordAsync(string phone, string idNumber, Address rental)
-    {
-        var client = factory.CreateClient(new() { AllowAutoRedirect = false, HandleCookies = true });
-        var page = await client.GetStringAsync("/landlord/login");
-        var sent = await client.PostAsync("/landlord/login", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["_handler"] = "send", ["__RequestVerificationToken"] = AntiforgeryField().Match(page).Groups[1].Value, ["Phone"] = phone,
-        }));
-        Assert.Equal(HttpStatusCode.OK, sent.StatusCode);
-        var codeForm = await sent.Content.ReadAsStringAsync();
-        var code = await factory.WithScopeAsync(async sp => CodeInMessage().Match((await sp.GetRequiredService<PopulationDbContext>().Outbox.AsNoTracking()
-            .Where(m => m.RecipientMasked == Mask.Phone(phone)).OrderByDescending(m => m.Id).FirstAsync()).Body).Groups[1].Value);
-        var verified = await client.PostAsync("/landlord/login", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["_handler"] = "verify", ["__RequestVerificationToken"] = AntiforgeryField().Match(codeForm).Groups[1].Value, ["Reg.Phone"] = phone,
-            ["Reg.Code"] = code, ["Reg.Kind"] = "Individual", ["Reg.Name"] = "房东" + phone[^4..], ["Reg.IdNumber"] = idNumber,
-        }));
-        Assert.Equal(HttpStatusCode.Redirect, verified.StatusCode);
-        return await factory.WithScopeAsync(async sp =>
-        {
-            var db = sp.GetRequiredService<PopulationDbContext>();
-            var landlord = await db.Landlords.AsNoTracking().FirstAsync(l => l.PhoneMasked == Mask.Phone(phone));
-            var (property, errors) = await Landlords.AddPropertyAsync(db, sp.GetRequiredService<PlacesDbContext>(), landlord.Id, rental.DoorplateToken, 2,
-                null, factory.Time.GetUtcNow().UtcDateTime, default);
-            Assert.False(errors.Any);
-            return (client, landlord.Id, property!.Id);
-        });
-    }
+    private Task<(HttpClient Client, long LandlordId, long PropertyId)> LandlordAsync(string phone, string idNumber, Address rental) =>
+        LandlordSession.SignInAsync(factory, phone, idNumber, rental);
 
     private string Today(int days = 0) => Tenancies.Today(factory.Time.GetUtcNow().UtcDateTime).AddDays(days).ToString("yyyy-MM-dd");
 

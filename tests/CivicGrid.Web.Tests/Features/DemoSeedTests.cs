@@ -41,6 +41,13 @@ public class DemoSeedTests(DemoWithLandlordsFactory factory) : IClassFixture<Dem
             var company = await db.Landlords.AsNoTracking().FirstAsync(l => l.Kind == LandlordKind.Enterprise);
             var ok = CitizenId.IsValid(protector.Decrypt(person.IdNumber!)) && CreditCode.IsValid(company.CreditCode)
                 && MobileNumber.TryNormalize(protector.Decrypt(person.Phone), out _, out _);
+            // The seed never doubles an open tenancy (the index on open tenancies would refuse it): one per tenant and rental.
+            var doubled = tenancies.Where(t => t.MoveOut == null).GroupBy(t => (t.RentalPropertyId, t.TenantIdIndex)).Count(g => g.Count() > 1);
+            Assert.Equal(0, doubled);
+            var indexed = await db.Database.SqlQueryRaw<int>(db.Database.IsNpgsql()
+                ? $"SELECT COUNT(*)::int AS \"Value\" FROM pg_indexes WHERE indexname = '{PopulationDbContext.OpenTenancyIndex}'"
+                : $"SELECT COUNT(*) AS Value FROM sqlite_master WHERE type = 'index' AND name = '{PopulationDbContext.OpenTenancyIndex}'").SingleAsync();
+            Assert.Equal(1, indexed);
             return (individual, enterprise, badProperties, tenancies.Count, badTenancies, ok);
         });
         Assert.True(individual > 20 * enterprise, $"{individual} individual vs {enterprise} enterprise landlords");

@@ -37,11 +37,52 @@ public class PlatformTests(PlatformFactory factory) : IClassFixture<PlatformFact
     }
 
     [Fact]
-    public async Task CreateAddress_WrongTypeInField_Returns400()
+    public async Task CreateAddress_WrongTypeInField_Returns400NamingTheFieldInBothLanguages()
     {
         var client = await factory.SignInAsync("cadre");
         var response = await client.PostAsync("/api/v1/addresses", new StringContent("{\"street\":\"x\",\"lon\":\"east\"}", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var message = await FieldMessageAsync(response, "lon");
+        Assert.Contains("类型或格式不对", message);
+        Assert.Contains("lon has a value of the wrong type", message);
+    }
+
+    [Fact]
+    public async Task CreateAddress_BodyNotJson_Returns400NamingTheBody()
+    {
+        var client = await factory.SignInAsync("cadre");
+        var response = await client.PostAsync("/api/v1/addresses", new StringContent("street=x", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var message = await FieldMessageAsync(response, "body");
+        Assert.Contains("不是有效的 JSON", message);
+        Assert.Contains("not valid JSON", message);
+    }
+
+    [Fact]
+    public async Task Reject_WrongTypeOnAnotherEndpoint_AndAQueryValueNotANumber_NameTheField()
+    {
+        var client = await factory.SignInAsync("cadre");
+        var reject = await client.PostAsync("/api/v1/declarations/1/reject", new StringContent("{\"reason\":5}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, reject.StatusCode);
+        Assert.Contains("reason has a value of the wrong type", await FieldMessageAsync(reject, "reason"));
+
+        var village = factory.WithScope(sp => sp.GetRequiredService<CivicGrid.Places.Data.PlacesDbContext>().Regions.First(r => r.Name == "众联村"));
+        var page = await client.GetAsync($"/api/v1/regions/{village.Id}/rentals?page=abc");
+        Assert.Equal(HttpStatusCode.BadRequest, page.StatusCode);
+        var message = await FieldMessageAsync(page, "page");
+        Assert.Contains("page has an invalid value", message);
+        Assert.Contains("的值无效", message);
+        // The value sent is not repeated back.
+        Assert.DoesNotContain("abc", await page.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>The bilingual message of one field in a 400 problem (application/problem+json with errors).</summary>
+    private static async Task<string> FieldMessageAsync(HttpResponseMessage response, string field)
+    {
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        Assert.Contains("Malformed request", problem.GetProperty("title").GetString());
+        return problem.GetProperty("errors").GetProperty(field)[0].GetString()!;
     }
 
     [Fact]

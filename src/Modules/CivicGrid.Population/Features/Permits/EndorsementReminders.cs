@@ -1,3 +1,4 @@
+using CivicGrid.Kernel.Audit;
 using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Population.Data;
 using CivicGrid.Population.Features.Outbox;
@@ -82,19 +83,52 @@ public sealed class EndorsementReminders(IServiceScopeFactory scopes, OutboxSign
         }
     }
 
-    /// <summary>Sets <see cref="PermitStatus.Lapsed"/> on issued permits whose holder moved away or whose endorsement lapsed.</summary>
+    /// <summary>
+    /// Sets <see cref="PermitStatus.Lapsed"/> on issued permits whose holder moved away or whose endorsement lapsed, each with
+    /// an audit line by <see cref="Actor.System"/> saved together with it (target and reason only, no personal data).
+    /// </summary>
     private async Task<int> LapseAsync(DateTime now, CancellationToken ct)
     {
-        using var scope = scopes.CreateScope();
-        var db = scope.ServiceProvider.GetRequiredService<PopulationDbContext>();
         var yearAgo = Permits.Today(now).AddYears(-1);
-        var lapsed = await db.Permits
-            .Where(p => p.Status == PermitStatus.Issued)
-            .Where(p => !db.Residents.Any(r => r.IdIndex == p.IdIndex && r.Until == null) || (p.EndorsementDue != null && p.EndorsementDue < yearAgo))
-            .ExecuteUpdateAsync(s => s.SetProperty(p => p.Status, PermitStatus.Lapsed).SetProperty(p => p.UpdatedAt, now), ct);
+        var lapsed = 0;
+        while (true)
+        {
+            // A fresh scope per batch keeps the tracker small; lapsed permits leave the query, so each batch takes the next ones.
+            using var scope = scopes.CreateScope();
+            var db = scope.ServiceProvider.GetRequiredService<PopulationDbContext>();
+            var batch = await db.Permits
+                .Where(p => p.Status == PermitStatus.Issued)
+                .Select(p => new
+                {
+                    Permit = p,
+                    MovedAway = !db.Residents.Any(r => r.IdIndex == p.IdIndex && r.Until == null),
+                    Overdue = p.EndorsementDue != null && p.EndorsementDue < yearAgo,
+                })
+                .Where(x => x.MovedAway || x.Overdue)
+                .OrderBy(x => x.Permit.Id).Take(Batch).ToListAsync(ct);
+            if (batch.Count == 0) break;
+            foreach (var x in batch)
+            {
+                x.Permit.Status = PermitStatus.Lapsed;
+                x.Permit.UpdatedAt = now;
+                db.Audit(Actor.System, now, LapseAction, $"permit:{x.Permit.Id}", LapseReason(x.MovedAway, x.Overdue));
+            }
+            await db.SaveChangesAsync(ct);
+            lapsed += batch.Count;
+        }
         if (lapsed > 0) logger.LogInformation("{Count} residence permits lapsed", lapsed);
         return lapsed;
     }
+
+    public const string LapseAction = "population.permit.lapse";
+
+    /// <summary>The audit detail of a lapse: why, never who.</summary>
+    public static string LapseReason(bool movedAway, bool overdue) => (movedAway, overdue) switch
+    {
+        (true, true) => "reason:moved_away,endorsement_overdue",
+        (true, false) => "reason:moved_away",
+        _ => "reason:endorsement_overdue",
+    };
 
     public override void Dispose()
     {

@@ -37,9 +37,14 @@ public sealed record TenancyDto(long Id, long PropertyId, long AddressId, string
 /// </summary>
 public static class Tenancies
 {
-    public enum Outcome { Created, Merged, Done, NotFound, Invalid, AlreadyMovedOut }
+    public enum Outcome { Created, Merged, Done, NotFound, Invalid, AlreadyMovedOut, Duplicate }
 
     public sealed record Result(Tenancy? Tenancy, FieldErrors Errors, Outcome Outcome);
+
+    /// <summary>The answer to the losing one of two move-ins of the same tenant posted at the same instant.</summary>
+    public const string DuplicateZh = "该租客在此出租房已有在租登记（可能重复提交），请刷新后查看";
+
+    public const string DuplicateEn = "this tenant already has an open tenancy at this rental (submitted twice?); reload to see it";
 
     /// <summary>The calendar day in China (UTC+8) at <paramref name="utcNow"/>: deadlines are counted in local days.</summary>
     public static DateOnly Today(DateTime utcNow) => DateOnly.FromDateTime(utcNow.AddHours(8));
@@ -98,17 +103,32 @@ public static class Tenancies
         var person = new PersonRecord(form.Name!.Trim(), protector.Encrypt(idNumber), idIndex, Mask.IdNumber(idNumber),
             phone is null ? null : protector.Encrypt(phone), phoneIndex, phone is null ? null : Mask.Phone(phone));
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var (here, closed) = await Residences.MoveInAsync(db, protector, person, property.AddressId, property.RegionPath, form.MoveIn!.Value,
-            ResidenceKind.Floating, ct);
-        await db.SaveChangesAsync(ct);
-        var tenancy = New(property, person, form.MoveIn!.Value, form.LeaseEnd, TenancySource.Landlord, here.Id, now);
-        db.Tenancies.Add(tenancy);
-        await db.SaveChangesAsync(ct);
-        db.Audit(actor, now, "population.tenancy.move_in", $"tenancy:{tenancy.Id}", $"property:{property.Id} resident:{here.Id} closed:{closed}");
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
-        return new Result(tenancy, errors, Outcome.Created);
+        try
+        {
+            var (here, closed) = await Residences.MoveInAsync(db, protector, person, property.AddressId, property.RegionPath, form.MoveIn!.Value,
+                ResidenceKind.Floating, ct);
+            await db.SaveChangesAsync(ct);
+            var tenancy = New(property, person, form.MoveIn!.Value, form.LeaseEnd, TenancySource.Landlord, here.Id, now);
+            db.Tenancies.Add(tenancy);
+            await db.SaveChangesAsync(ct);
+            db.Audit(actor, now, "population.tenancy.move_in", $"tenancy:{tenancy.Id}", $"property:{property.Id} resident:{here.Id} closed:{closed}");
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+            return new Result(tenancy, errors, Outcome.Created);
+        }
+        catch (DbUpdateException)
+        {
+            // The same move-in posted twice at once: both found no open tenancy above, the other one committed first and this
+            // insert hit the open-tenancy index. Nothing of this request stays (the residence change rolls back with it).
+            await tx.RollbackAsync(ct);
+            db.ChangeTracker.Clear();
+            if (!await OpenTenancyExistsAsync(db, property.Id, idIndex, ct)) throw;
+            return new Result(null, errors, Outcome.Duplicate);
+        }
     }
+
+    private static Task<bool> OpenTenancyExistsAsync(PopulationDbContext db, long propertyId, string idIndex, CancellationToken ct) =>
+        db.Tenancies.AsNoTracking().AnyAsync(t => t.RentalPropertyId == propertyId && t.TenantIdIndex == idIndex && t.MoveOut == null, ct);
 
     /// <summary>Records the move-out of a tenancy of the landlord's and closes the tenant's residence there.</summary>
     public static async Task<Result> ReportMoveOutAsync(PopulationDbContext db, long landlordId, long tenancyId, MoveOutForm form, Actor actor,

@@ -43,6 +43,7 @@ public static class TenancyApi
         landlord.MapGet("/late", LandlordLate);
         Import.ImportKinds.MapRentalImportApi(api);
         api.MapGet("/regions/{id:int}/tenancies/late", RegionLate).WithTags("Population").RequireAuthorization(p => p.RequireRole(StaffRoles));
+        api.MapGet("/regions/{id:int}/rentals", RegionRentals).WithTags("Population").RequireAuthorization(p => p.RequireRole(StaffRoles));
         return api;
     }
 
@@ -68,6 +69,7 @@ public static class TenancyApi
             Tenancies.Outcome.Created => TypedResults.Created($"/api/v1/landlord/tenancies/{result.Tenancy!.Id}", TenancyDto.From(result.Tenancy)),
             Tenancies.Outcome.Merged => TypedResults.Ok(TenancyDto.From(result.Tenancy!)),
             Tenancies.Outcome.Invalid => result.Errors.ToProblem(),
+            Tenancies.Outcome.Duplicate => Problems.Conflict("idNumber", Tenancies.DuplicateZh, Tenancies.DuplicateEn),
             _ => Problems.NotFound("出租房不存在或不属于您", "Rental property not found or not yours"),
         };
     }
@@ -93,15 +95,35 @@ public static class TenancyApi
         return TypedResults.Ok(await LateReports.FindAsync(db, options.CurrentValue, today, null, Me(http), today.AddDays(-LateReports.ListLookbackDays), ct));
     }
 
-    private static async Task<Results<Ok<List<LateItem>>, ProblemHttpResult>> RegionLate(int id, HttpContext http, PopulationDbContext db, PlacesDbContext places,
-        IOptionsMonitor<PopulationOptions> options, TimeProvider time, CancellationToken ct)
+    /// <summary>Late reports of a region's subtree, most overdue first, a page at a time (?page=1&amp;size=50, size at most 200).</summary>
+    private static async Task<Results<Ok<LatePage>, ProblemHttpResult, ValidationProblem>> RegionLate(int id, int? page, int? size, HttpContext http,
+        PopulationDbContext db, PlacesDbContext places, IOptionsMonitor<PopulationOptions> options, TimeProvider time, CancellationToken ct)
+    {
+        var (p, s) = (page ?? 1, size ?? Rentals.DefaultPageSize);
+        if (Rentals.CheckPaging(p, s) is { } bad) return bad;
+        var scope = await RegionInScopeAsync(id, http, places, ct);
+        if (scope is null) return Problems.RegionNotFound();
+        var today = Tenancies.Today(time.GetUtcNow().UtcDateTime);
+        var items = await LateReports.FindAsync(db, options.CurrentValue, today, scope, null, today.AddDays(-LateReports.ListLookbackDays), ct);
+        return TypedResults.Ok(Rentals.PageOf(items, p, s));
+    }
+
+    /// <summary>Rental properties of a region's subtree with landlords (masked) and current tenants, late ones first, a page at a time.</summary>
+    private static async Task<Results<Ok<RentalPage>, ProblemHttpResult, ValidationProblem>> RegionRentals(int id, int? page, int? size, HttpContext http,
+        PopulationDbContext db, PlacesDbContext places, IOptionsMonitor<PopulationOptions> options, TimeProvider time, CancellationToken ct)
+    {
+        var (p, s) = (page ?? 1, size ?? Rentals.DefaultPageSize);
+        if (Rentals.CheckPaging(p, s) is { } bad) return bad;
+        var scope = await RegionInScopeAsync(id, http, places, ct);
+        if (scope is null) return Problems.RegionNotFound();
+        var today = Tenancies.Today(time.GetUtcNow().UtcDateTime);
+        var late = await LateReports.FindAsync(db, options.CurrentValue, today, scope, null, today.AddDays(-LateReports.ListLookbackDays), ct);
+        return TypedResults.Ok(await Rentals.PageAsync(db, places, scope, late.Select(l => l.PropertyId).Distinct().ToList(), p, s, ct));
+    }
+
+    private static async Task<RegionScope?> RegionInScopeAsync(int id, HttpContext http, PlacesDbContext places, CancellationToken ct)
     {
         var region = await places.Regions.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, ct);
-        if (region is null || !http.User.RequiredScope().Contains(region.RegionPath))
-            return Problems.RegionNotFound();
-        var today = Tenancies.Today(time.GetUtcNow().UtcDateTime);
-        var items = await LateReports.FindAsync(db, options.CurrentValue, today, new RegionScope(region.Id, region.RegionPath, region.Level), null,
-            today.AddDays(-LateReports.ListLookbackDays), ct);
-        return TypedResults.Ok(items.Take(500).ToList());
+        return region is null || !http.User.RequiredScope().Contains(region.RegionPath) ? null : new RegionScope(region.Id, region.RegionPath, region.Level);
     }
 }

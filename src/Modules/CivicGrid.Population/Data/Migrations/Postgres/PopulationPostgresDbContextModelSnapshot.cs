@@ -167,6 +167,8 @@ namespace CivicGrid.Population.Data.Migrations.Postgres
                     b.HasIndex("LookupCode")
                         .IsUnique();
 
+                    b.HasIndex("MoveInDate");
+
                     b.HasIndex("IdIndex", "AddressId", "Status");
 
                     b.HasIndex("RegionPath", "Status", "Id");
@@ -661,6 +663,8 @@ namespace CivicGrid.Population.Data.Migrations.Postgres
 
                     b.HasIndex("PhoneIndex");
 
+                    b.HasIndex("Since");
+
                     b.HasIndex("RegionPath", "Id");
 
                     b.HasIndex("RegionPath", "Until", "Kind", "Declared", "Verified");
@@ -753,6 +757,11 @@ namespace CivicGrid.Population.Data.Migrations.Postgres
                     b.HasIndex("RegionPath", "Id");
 
                     b.HasIndex("RentalPropertyId", "MoveOut");
+
+                    b.HasIndex("RentalPropertyId", "TenantIdIndex")
+                        .IsUnique()
+                        .HasDatabaseName("UX_tenancies_open_tenant")
+                        .HasFilter("\"MoveOut\" IS NULL");
 
                     b.HasIndex("TenantIdIndex", "MoveOut");
 

@@ -157,6 +157,8 @@ namespace CivicGrid.Population.Data.Migrations.Sqlite
                     b.HasIndex("LookupCode")
                         .IsUnique();
 
+                    b.HasIndex("MoveInDate");
+
                     b.HasIndex("IdIndex", "AddressId", "Status");
 
                     b.HasIndex("RegionPath", "Status", "Id");
@@ -635,6 +637,8 @@ namespace CivicGrid.Population.Data.Migrations.Sqlite
 
                     b.HasIndex("PhoneIndex");
 
+                    b.HasIndex("Since");
+
                     b.HasIndex("RegionPath", "Id");
 
                     b.HasIndex("RegionPath", "Until", "Kind", "Declared", "Verified");
@@ -725,6 +729,11 @@ namespace CivicGrid.Population.Data.Migrations.Sqlite
                     b.HasIndex("RegionPath", "Id");
 
                     b.HasIndex("RentalPropertyId", "MoveOut");
+
+                    b.HasIndex("RentalPropertyId", "TenantIdIndex")
+                        .IsUnique()
+                        .HasDatabaseName("UX_tenancies_open_tenant")
+                        .HasFilter("\"MoveOut\" IS NULL");
 
                     b.HasIndex("TenantIdIndex", "MoveOut");
 
