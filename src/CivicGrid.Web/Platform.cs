@@ -4,6 +4,7 @@ using CivicGrid.Kernel.Data;
 using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Web.Features.Accounts;
 using CivicGrid.Web.Features.Demo;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Localization;
 using MudBlazor.Services;
@@ -27,6 +28,9 @@ public static class Platform
         var database = DatabaseOptions.From(config);
         builder.Services.AddSingleton(database);
         builder.Services.AddModuleDbContext<KernelDbContext, KernelSqliteDbContext, KernelPostgresDbContext>(database, "kernel");
+        // Sign-in cookies and antiforgery tokens are signed with keys kept in the Kernel's database, not in one machine's home
+        // folder: every web node behind a load balancer accepts the cookies of the others, and a restarted node keeps them.
+        builder.Services.AddDataProtection().SetApplicationName("CivicGrid").PersistKeysToDbContext<KernelDbContext>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(_ => new PersonalDataProtector(PersonalDataKey.Load(config)));
 

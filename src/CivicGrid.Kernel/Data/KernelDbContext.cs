@@ -1,20 +1,27 @@
 using CivicGrid.Kernel.Accounts;
 using CivicGrid.Kernel.Audit;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 
 namespace CivicGrid.Kernel.Data;
 
-/// <summary>The Kernel's tables: staff accounts (ASP.NET Core Identity) and the audit log.</summary>
-public class KernelDbContext(DbContextOptions options) : IdentityDbContext<StaffUser>(options)
+/// <summary>
+/// The Kernel's tables: staff accounts (ASP.NET Core Identity), the audit log, and the data-protection key ring (the keys
+/// that sign cookies and antiforgery tokens), kept in the database so that every web node behind a load balancer shares it.
+/// </summary>
+public class KernelDbContext(DbContextOptions options) : IdentityDbContext<StaffUser>(options), IDataProtectionKeyContext
 {
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);
         builder.MapAuditEntries(owner: true);
+        builder.Entity<DataProtectionKey>().ToTable("data_protection_keys");
         builder.Entity<StaffUser>(e =>
         {
             e.Property(x => x.DisplayName).HasMaxLength(64);
