@@ -30,6 +30,12 @@ public static class Problems
             title: Bilingual.Both("与已有记录冲突", "Conflict with an existing record"), detail: Bilingual.Both(zh, en),
             extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { [field] = [Bilingual.Both(zh, en)] } });
 
+    /// <summary>The platform's paging rule for every list: page from 1, size from 1 to <paramref name="maxSize"/>; null when both hold.</summary>
+    public static ValidationProblem? Paging(int page, int size, int maxSize) =>
+        page < 1 ? Field("page", "页码须从 1 开始", "page starts at 1")
+        : size < 1 || size > maxSize ? Field("size", $"每页条数须在 1 到 {maxSize} 之间", $"size must be between 1 and {maxSize}")
+        : null;
+
     public static ProblemHttpResult Forbidden(string zh, string en) =>
         TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden,
             title: Bilingual.Both("无权操作", "Forbidden"), detail: Bilingual.Both(zh, en));

@@ -24,8 +24,6 @@ internal sealed class Shard(StreamEngine engine, int maxSubjects)
     public int SubjectCount => _all.Count;
     internal IReadOnlyList<SubjectState> Subjects => _all;
 
-    public EventOutcome Process(StreamEvent e, RulePack pack) => Process(e, DedupWindow.Hash(e.Id), pack);
-
     /// <param name="idHash"><see cref="DedupWindow.Hash"/> of the event id, computed (and its slots prefetched) by the caller.</param>
     public EventOutcome Process(StreamEvent e, ulong idHash, RulePack pack) => Process(e, idHash, pack, pack.Candidates(e));
 
@@ -415,8 +413,6 @@ internal sealed class DedupSet
 
     private LegacyIds? _legacy;
 
-    public bool Add(string id) => Add(DedupWindow.Hash(id), id);
-
     /// <summary>
     /// Starts loading the table slots that <see cref="Add(ulong)"/> will touch for this hash (its home and
     /// the home of the id the window forgets next), so that the cache misses overlap with the work done
@@ -425,8 +421,6 @@ internal sealed class DedupSet
     public void Prefetch(ulong hash) => _stripes[(int)(hash % (ulong)_stripes.Length)].Prefetch(hash);
 
     /// <summary>Adds the id (given as its <see cref="DedupWindow.Hash"/>); false when it is in the window already.</summary>
-    public bool Add(ulong hash, string id) => Add(hash, id, held: null);
-
     /// <param name="held">A lock the caller holds: when it is the stripe's lock, it is not taken again.</param>
     public bool Add(ulong hash, string id, Lock? held)
     {

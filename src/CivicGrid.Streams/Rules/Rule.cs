@@ -152,7 +152,6 @@ internal sealed class KindPlan
     public KindPlan(Rule[] rules)
     {
         Rules = rules;
-        HasSequences = rules.Any(r => r.Type == RuleType.Sequence);
         Masks = rules.Chunk(64)
             .Select(chunk => ConditionCompiler.Mask(chunk.Select(r => r.Type == RuleType.Sequence ? null : r.Condition).ToArray()))
             .ToArray();
@@ -166,7 +165,6 @@ internal sealed class KindPlan
     }
 
     public Rule[] Rules { get; }
-    public bool HasSequences { get; }
     public Func<EventField[], ulong>[] Masks { get; }
 
     /// <summary>Per 64 rules: the bits of match rules (what <see cref="RulePack.Match"/> reports).</summary>

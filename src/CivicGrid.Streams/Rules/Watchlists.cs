@@ -69,7 +69,13 @@ public sealed class Watchlists
         }
     }
 
-    internal static IEnumerable<string> ReadCsvValues(IEnumerable<string> lines)
+    internal static IEnumerable<string> ReadCsvValues(IEnumerable<string> lines) => ReadCsv(lines).Select(r => r.Value);
+
+    /// <summary>
+    /// The rows of a watchlist file as the engine reads them: the value (first column) and the rest of the line (its source,
+    /// as written by whoever keeps the list). Comments, blank lines and a first line whose first column is "value" (a header) are skipped.
+    /// </summary>
+    public static IEnumerable<(string Value, string Source)> ReadCsv(IEnumerable<string> lines)
     {
         var first = true;
         foreach (var raw in lines)
@@ -89,7 +95,7 @@ public sealed class Watchlists
             first = false;
             if (value.Length > 0)
             {
-                yield return value;
+                yield return (value, comma < 0 ? "" : line[(comma + 1)..].Trim());
             }
         }
     }

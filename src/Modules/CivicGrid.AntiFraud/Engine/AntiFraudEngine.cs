@@ -17,8 +17,9 @@ public sealed class AntiFraudEngine : IAsyncDisposable
 
     public AntiFraudEngine(TimeProvider time, AntiFraudOptions options, DatabaseOptions database, ILogger<AntiFraudEngine> log)
     {
-        (var rules, Watchlists) = AntiFraudPack.LoadFrom(options.RulesDirectory ?? AntiFraudPack.RulesDirectory(),
-            options.WatchlistsDirectory ?? AntiFraudPack.WatchlistsDirectory(), time);
+        RulesDirectory = options.RulesDirectory ?? AntiFraudPack.RulesDirectory();
+        WatchlistsDirectory = options.WatchlistsDirectory ?? AntiFraudPack.WatchlistsDirectory();
+        (var rules, Watchlists) = AntiFraudPack.LoadFrom(RulesDirectory, WatchlistsDirectory, time);
         pending = Channel.CreateBounded<Alert>(new BoundedChannelOptions(options.AlertQueueCapacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
@@ -45,6 +46,12 @@ public sealed class AntiFraudEngine : IAsyncDisposable
     public Watchlists Watchlists { get; }
 
     public string SnapshotPath { get; }
+
+    /// <summary>The rule files the engine runs (CivicGrid:AntiFraud:RulesDirectory, else the shipped pack).</summary>
+    public string RulesDirectory { get; }
+
+    /// <summary>The watchlist files (CivicGrid:AntiFraud:WatchlistsDirectory, else the shipped lists).</summary>
+    public string WatchlistsDirectory { get; }
 
     /// <summary>Alerts raised and not yet stored.</summary>
     public ChannelReader<Alert> Pending => pending.Reader;

@@ -39,7 +39,7 @@ public sealed record WatchlistReplaceResult(string Name, int Count, int Added, i
 /// (every row checked; one bad row changes nothing), download a list to edit it. Each change is audited. The engine sees
 /// a replaced list on the next event and a reloaded pack without losing events or open windows (Streams' contract).
 /// </summary>
-public sealed partial class RulePackAdmin(AntiFraudEngine engine, AntiFraudOptions options, IDbContextFactory<AntiFraudDbContext> dbs, TimeProvider time)
+public sealed partial class RulePackAdmin(AntiFraudEngine engine, IDbContextFactory<AntiFraudDbContext> dbs, TimeProvider time)
     : IDisposable
 {
     public const long MaxWatchlistBytes = 20 * 1024 * 1024;
@@ -52,9 +52,9 @@ public sealed partial class RulePackAdmin(AntiFraudEngine engine, AntiFraudOptio
 
     public void Dispose() => gate.Dispose();
 
-    public string RulesDirectory => options.RulesDirectory ?? AntiFraudPack.RulesDirectory();
+    public string RulesDirectory => engine.RulesDirectory;
 
-    public string WatchlistsDirectory => options.WatchlistsDirectory ?? AntiFraudPack.WatchlistsDirectory();
+    public string WatchlistsDirectory => engine.WatchlistsDirectory;
 
     [GeneratedRegex("^[a-z][a-z0-9_]{0,63}$")]
     private static partial Regex ListName();
@@ -155,15 +155,13 @@ public sealed partial class RulePackAdmin(AntiFraudEngine engine, AntiFraudOptio
         try
         {
             var path = Path.Combine(WatchlistsDirectory, name + ".csv");
-            var before = File.Exists(path) ? ReadValues(path).ToHashSet(StringComparer.OrdinalIgnoreCase) : [];
+            var before = File.Exists(path) ? Read(path).Select(r => r.Value).ToHashSet(StringComparer.OrdinalIgnoreCase) : [];
             var added = values.Count(v => !before.Contains(v.Value));
             var removed = before.Count(v => !seen.Contains(v));
             Directory.CreateDirectory(WatchlistsDirectory);
             var temp = path + ".uploading";
             var backup = path + ".previous";
-            var text = new StringBuilder("value,source\n");
-            foreach (var (value, source) in values) text.Append(value).Append(',').Append(source).Append('\n');
-            await File.WriteAllTextAsync(temp, text.ToString(), new UTF8Encoding(false), ct);
+            await File.WriteAllTextAsync(temp, Csv(values), new UTF8Encoding(false), ct);
             // The file and the audit line change together: the new file is moved in inside the audit transaction, and the
             // previous one comes back if the commit fails.
             await using (var db = await dbs.CreateDbContextAsync(ct))
@@ -202,23 +200,18 @@ public sealed partial class RulePackAdmin(AntiFraudEngine engine, AntiFraudOptio
         if (!IsValidListName(name)) return null;
         var path = Path.Combine(WatchlistsDirectory, name + ".csv");
         if (!File.Exists(path)) return null;
-        return ReadRows(path).ToList();
+        return Read(path).ToList();
     }
 
-    private static IEnumerable<string> ReadValues(string path) => ReadRows(path).Select(r => r.Value);
-
-    private static IEnumerable<(string Value, string Source)> ReadRows(string path)
+    /// <summary>A list in the file format the engine reads (Watchlists.ReadCsv): a header, then value,source per line.</summary>
+    public static string Csv(IEnumerable<(string Value, string Source)> rows)
     {
-        foreach (var raw in File.ReadLines(path))
-        {
-            var line = raw.Trim();
-            if (line.Length == 0 || line.StartsWith('#')) continue;
-            var comma = line.IndexOf(',', StringComparison.Ordinal);
-            var value = (comma < 0 ? line : line[..comma]).Trim().Trim('"');
-            if (value.Length == 0 || value.Equals("value", StringComparison.OrdinalIgnoreCase)) continue;
-            yield return (value, comma < 0 ? "" : line[(comma + 1)..].Trim());
-        }
+        var text = new StringBuilder("value,source\n");
+        foreach (var (value, source) in rows) text.Append(value).Append(',').Append(source).Append('\n');
+        return text.ToString();
     }
+
+    private static IEnumerable<(string Value, string Source)> Read(string path) => Watchlists.ReadCsv(File.ReadLines(path));
 
     private static string Clean(string source)
     {

@@ -53,10 +53,8 @@ public static class RulesApi
         if (admin.Export(name) is not { } rows) return Problems.NotFound("名单不存在", "No such watchlist");
         if (string.Equals(format, "csv", StringComparison.OrdinalIgnoreCase))
         {
-            var csv = new StringBuilder("value,source\n");
-            foreach (var (value, source) in rows) csv.Append(value).Append(',').Append(source).Append('\n');
             // With a BOM, so Excel opens the Chinese sources correctly.
-            return TypedResults.File(Encoding.UTF8.GetPreamble().Concat(Encoding.UTF8.GetBytes(csv.ToString())).ToArray(), "text/csv; charset=utf-8", name + ".csv");
+            return TypedResults.File(Encoding.UTF8.GetPreamble().Concat(Encoding.UTF8.GetBytes(RulePackAdmin.Csv(rows))).ToArray(), "text/csv; charset=utf-8", name + ".csv");
         }
         var xlsx = TabularFile.WriteXlsx(name, ["值 value", "来源 source"], rows.Select(r => (IReadOnlyList<object?>)[r.Value, r.Source]));
         return TypedResults.File(xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name + ".xlsx");

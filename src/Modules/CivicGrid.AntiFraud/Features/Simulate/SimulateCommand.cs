@@ -62,7 +62,7 @@ public static class SimulateCommand
 
         if (Option(args, "--nats") is { } nats)
         {
-            return await PublishAsync(run, nats, Option(args, "--stream") ?? "CIVICGRID_EVENTS", Option(args, "--subject") ?? "civicgrid.events.sim",
+            return await PublishAsync(run, nats, Option(args, "--stream") ?? new Engine.AntiFraudOptions().NatsStream, Option(args, "--subject") ?? "civicgrid.events.sim",
                 eps, o, (time ?? TimeProvider.System).GetUtcNow(), ct);
         }
         var url = Option(args, "--post");

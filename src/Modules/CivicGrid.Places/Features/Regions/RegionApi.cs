@@ -51,8 +51,7 @@ public static class RegionApi
         int id, int? page, int? size, HttpContext http, PlacesDbContext db, CancellationToken ct)
     {
         var (p, s) = (page ?? 1, size ?? 50);
-        if (p < 1) return Problems.Field("page", "页码须从 1 开始", "page starts at 1");
-        if (s is < 1 or > MaxPageSize) return Problems.Field("size", $"每页条数须在 1 到 {MaxPageSize} 之间", $"size must be between 1 and {MaxPageSize}");
+        if (Problems.Paging(p, s, MaxPageSize) is { } bad) return bad;
         var scope = http.User.RequiredScope();
         var region = await db.FindInScopeAsync(id, scope, ct);
         if (region is null) return Problems.RegionNotFound();

@@ -26,6 +26,11 @@ public static class LateReports
     /// <summary>Lists go back a year: older unreported events are history, not reminders.</summary>
     public const int ListLookbackDays = 365;
 
+    /// <summary>The late reports the lists show (the landlord's page, /rentals, the API): an area's or a landlord's, a year back.</summary>
+    public static Task<List<LateItem>> ListAsync(PopulationDbContext db, PopulationOptions options, DateOnly today, RegionScope? scope,
+        long? landlordId, CancellationToken ct) =>
+        FindAsync(db, options, today, scope, landlordId, today.AddDays(-ListLookbackDays), ct);
+
     public static async Task<List<LateItem>> FindAsync(PopulationDbContext db, PopulationOptions options, DateOnly today, RegionScope? scope,
         long? landlordId, DateOnly notBefore, CancellationToken ct)
     {

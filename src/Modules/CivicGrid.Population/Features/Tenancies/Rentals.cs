@@ -27,12 +27,6 @@ public static class Rentals
     public const int DefaultPageSize = 50;
     public const int MaxPageSize = 200;
 
-    /// <summary>Checks page and size as the platform's other lists do (page from 1, size 1–200).</summary>
-    public static ValidationProblem? CheckPaging(int page, int size) =>
-        page < 1 ? Problems.Field("page", "页码须从 1 开始", "page starts at 1")
-        : size is < 1 or > MaxPageSize ? Problems.Field("size", $"每页条数须在 1 到 {MaxPageSize} 之间", $"size must be between 1 and {MaxPageSize}")
-        : null;
-
     public static LatePage PageOf(List<LateItem> late, int page, int size) =>
         new(late.Skip((page - 1) * size).Take(size).ToList(), page, size, late.Count);
 

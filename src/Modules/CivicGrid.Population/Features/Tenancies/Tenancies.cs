@@ -89,7 +89,7 @@ public static class Tenancies
 
         var idIndex = protector.BlindIndex("id", idNumber);
         var phoneIndex = phone is null ? null : protector.BlindIndex("phone", phone);
-        var existing = await db.Tenancies.FirstOrDefaultAsync(t => t.RentalPropertyId == property.Id && t.TenantIdIndex == idIndex && t.MoveOut == null, ct);
+        var existing = await OpenOf(db.Tenancies, property.Id, idIndex).FirstOrDefaultAsync(ct);
         if (existing is not null)
         {
             existing.TenantName = form.Name!.Trim();
@@ -122,13 +122,14 @@ public static class Tenancies
             // insert hit the open-tenancy index. Nothing of this request stays (the residence change rolls back with it).
             await tx.RollbackAsync(ct);
             db.ChangeTracker.Clear();
-            if (!await OpenTenancyExistsAsync(db, property.Id, idIndex, ct)) throw;
+            if (!await OpenOf(db.Tenancies.AsNoTracking(), property.Id, idIndex).AnyAsync(ct)) throw;
             return new Result(null, errors, Outcome.Duplicate);
         }
     }
 
-    private static Task<bool> OpenTenancyExistsAsync(PopulationDbContext db, long propertyId, string idIndex, CancellationToken ct) =>
-        db.Tenancies.AsNoTracking().AnyAsync(t => t.RentalPropertyId == propertyId && t.TenantIdIndex == idIndex && t.MoveOut == null, ct);
+    /// <summary>The open tenancy of a tenant (by ID blind index) at a rental: at most one (the index UX_tenancies_open_tenant).</summary>
+    private static IQueryable<Tenancy> OpenOf(IQueryable<Tenancy> tenancies, long propertyId, string idIndex) =>
+        tenancies.Where(t => t.RentalPropertyId == propertyId && t.TenantIdIndex == idIndex && t.MoveOut == null);
 
     /// <summary>Records the move-out of a tenancy of the landlord's and closes the tenant's residence there.</summary>
     public static async Task<Result> ReportMoveOutAsync(PopulationDbContext db, long landlordId, long tenancyId, MoveOutForm form, Actor actor,
@@ -185,7 +186,7 @@ public static class Tenancies
             if (d.Relation == Relation.Owner) return;
             var property = await db.RentalProperties.FirstOrDefaultAsync(p => p.LandlordId == landlordId && p.AddressId == d.AddressId, ct);
             if (property is null) return;
-            var open = await db.Tenancies.AnyAsync(t => t.RentalPropertyId == property.Id && t.TenantIdIndex == d.IdIndex && t.MoveOut == null, ct);
+            var open = await OpenOf(db.Tenancies, property.Id, d.IdIndex).AnyAsync(ct);
             if (open) return;
             db.Tenancies.Add(New(property, new PersonRecord(d.Name, d.IdNumber, d.IdIndex, d.IdMasked, d.Phone, d.PhoneIndex, d.PhoneMasked),
                 d.MoveInDate, null, TenancySource.Declaration, here.Id, now));

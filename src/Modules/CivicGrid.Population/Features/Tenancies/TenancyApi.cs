@@ -3,6 +3,7 @@ using CivicGrid.Kernel.Accounts;
 using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Kernel.Regions;
 using CivicGrid.Kernel.Web;
+using CivicGrid.Places.Contracts;
 using CivicGrid.Places.Data;
 using CivicGrid.Population.Data;
 using CivicGrid.Population.Features.Landlords;
@@ -91,39 +92,28 @@ public static class TenancyApi
     private static async Task<Ok<List<LateItem>>> LandlordLate(HttpContext http, PopulationDbContext db, IOptionsMonitor<PopulationOptions> options,
         TimeProvider time, CancellationToken ct)
     {
-        var today = Tenancies.Today(time.GetUtcNow().UtcDateTime);
-        return TypedResults.Ok(await LateReports.FindAsync(db, options.CurrentValue, today, null, Me(http), today.AddDays(-LateReports.ListLookbackDays), ct));
+        return TypedResults.Ok(await LateReports.ListAsync(db, options.CurrentValue, Tenancies.Today(time.GetUtcNow().UtcDateTime), null, Me(http), ct));
     }
 
     /// <summary>Late reports of a region's subtree, most overdue first, a page at a time (?page=1&amp;size=50, size at most 200).</summary>
     private static async Task<Results<Ok<LatePage>, ProblemHttpResult, ValidationProblem>> RegionLate(int id, int? page, int? size, HttpContext http,
-        PopulationDbContext db, PlacesDbContext places, IOptionsMonitor<PopulationOptions> options, TimeProvider time, CancellationToken ct)
+        PopulationDbContext db, RegionDirectory regions, IOptionsMonitor<PopulationOptions> options, TimeProvider time, CancellationToken ct)
     {
         var (p, s) = (page ?? 1, size ?? Rentals.DefaultPageSize);
-        if (Rentals.CheckPaging(p, s) is { } bad) return bad;
-        var scope = await RegionInScopeAsync(id, http, places, ct);
-        if (scope is null) return Problems.RegionNotFound();
-        var today = Tenancies.Today(time.GetUtcNow().UtcDateTime);
-        var items = await LateReports.FindAsync(db, options.CurrentValue, today, scope, null, today.AddDays(-LateReports.ListLookbackDays), ct);
-        return TypedResults.Ok(Rentals.PageOf(items, p, s));
+        if (Problems.Paging(p, s, Rentals.MaxPageSize) is { } bad) return bad;
+        if (await regions.FindInScopeAsync(id, http.User.RequiredScope(), ct) is not { } region) return Problems.RegionNotFound();
+        var late = await LateReports.ListAsync(db, options.CurrentValue, Tenancies.Today(time.GetUtcNow().UtcDateTime), region.Scope, null, ct);
+        return TypedResults.Ok(Rentals.PageOf(late, p, s));
     }
 
     /// <summary>Rental properties of a region's subtree with landlords (masked) and current tenants, late ones first, a page at a time.</summary>
     private static async Task<Results<Ok<RentalPage>, ProblemHttpResult, ValidationProblem>> RegionRentals(int id, int? page, int? size, HttpContext http,
-        PopulationDbContext db, PlacesDbContext places, IOptionsMonitor<PopulationOptions> options, TimeProvider time, CancellationToken ct)
+        PopulationDbContext db, PlacesDbContext places, RegionDirectory regions, IOptionsMonitor<PopulationOptions> options, TimeProvider time, CancellationToken ct)
     {
         var (p, s) = (page ?? 1, size ?? Rentals.DefaultPageSize);
-        if (Rentals.CheckPaging(p, s) is { } bad) return bad;
-        var scope = await RegionInScopeAsync(id, http, places, ct);
-        if (scope is null) return Problems.RegionNotFound();
-        var today = Tenancies.Today(time.GetUtcNow().UtcDateTime);
-        var late = await LateReports.FindAsync(db, options.CurrentValue, today, scope, null, today.AddDays(-LateReports.ListLookbackDays), ct);
-        return TypedResults.Ok(await Rentals.PageAsync(db, places, scope, late.Select(l => l.PropertyId).Distinct().ToList(), p, s, ct));
-    }
-
-    private static async Task<RegionScope?> RegionInScopeAsync(int id, HttpContext http, PlacesDbContext places, CancellationToken ct)
-    {
-        var region = await places.Regions.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, ct);
-        return region is null || !http.User.RequiredScope().Contains(region.RegionPath) ? null : new RegionScope(region.Id, region.RegionPath, region.Level);
+        if (Problems.Paging(p, s, Rentals.MaxPageSize) is { } bad) return bad;
+        if (await regions.FindInScopeAsync(id, http.User.RequiredScope(), ct) is not { } region) return Problems.RegionNotFound();
+        var late = await LateReports.ListAsync(db, options.CurrentValue, Tenancies.Today(time.GetUtcNow().UtcDateTime), region.Scope, null, ct);
+        return TypedResults.Ok(await Rentals.PageAsync(db, places, region.Scope, late.Select(l => l.PropertyId).Distinct().ToList(), p, s, ct));
     }
 }
