@@ -32,6 +32,7 @@ public static class Platform
         // folder: every web node behind a load balancer accepts the cookies of the others, and a restarted node keeps them.
         builder.Services.AddDataProtection().SetApplicationName("CivicGrid").PersistKeysToDbContext<KernelDbContext>();
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<Kernel.Time.ChinaClock>();
         builder.Services.AddSingleton(_ => new PersonalDataProtector(PersonalDataKey.Load(config)));
 
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();

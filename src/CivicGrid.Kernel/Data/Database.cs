@@ -28,7 +28,9 @@ public static class DatabaseSetup
 {
     /// <summary>
     /// Registers a module's context. Each module has one model and two derived contexts, one per provider, so that each
-    /// provider keeps its own migrations (as bitwarden does). Handlers ask for <typeparamref name="TBase"/>.
+    /// provider keeps its own migrations (as bitwarden does). Handlers ask for <typeparamref name="TBase"/>; interactive pages,
+    /// background work and contracts ask for <c>IDbContextFactory&lt;TBase&gt;</c> and create a short-lived context per
+    /// operation (a Blazor circuit lives for hours and must not hold one context for all of it).
     /// </summary>
     public static IServiceCollection AddModuleDbContext<TBase, TSqlite, TPostgres>(
         this IServiceCollection services, DatabaseOptions options, string module)
@@ -36,17 +38,29 @@ public static class DatabaseSetup
     {
         if (options.IsPostgres)
         {
-            services.AddDbContext<TPostgres>(b => b.UseCivicGridPostgres(options.ConnectionString, module));
-            services.AddScoped<TBase>(sp => sp.GetRequiredService<TPostgres>());
-            services.AddSingleton(new MigrationStep(module, typeof(TPostgres)));
+            Register<TBase, TPostgres>(services, module, b => b.UseCivicGridPostgres(options.ConnectionString, module));
         }
         else
         {
-            services.AddDbContext<TSqlite>(b => b.UseCivicGridSqlite(options.ConnectionString, module));
-            services.AddScoped<TBase>(sp => sp.GetRequiredService<TSqlite>());
-            services.AddSingleton(new MigrationStep(module, typeof(TSqlite)));
+            Register<TBase, TSqlite>(services, module, b => b.UseCivicGridSqlite(options.ConnectionString, module));
         }
         return services;
+    }
+
+    private static void Register<TBase, TProvider>(IServiceCollection services, string module, Action<DbContextOptionsBuilder> configure)
+        where TBase : DbContext where TProvider : TBase
+    {
+        // The factory also registers TProvider as a scoped service (created from the same singleton options).
+        services.AddDbContextFactory<TProvider>(configure);
+        services.AddScoped<TBase>(sp => sp.GetRequiredService<TProvider>());
+        services.AddSingleton<IDbContextFactory<TBase>>(sp => new BaseFactory<TBase, TProvider>(sp.GetRequiredService<IDbContextFactory<TProvider>>()));
+        services.AddSingleton(new MigrationStep(module, typeof(TProvider)));
+    }
+
+    private sealed class BaseFactory<TBase, TProvider>(IDbContextFactory<TProvider> inner) : IDbContextFactory<TBase>
+        where TBase : DbContext where TProvider : TBase
+    {
+        public TBase CreateDbContext() => inner.CreateDbContext();
     }
 
     public static DbContextOptionsBuilder UseCivicGridSqlite(this DbContextOptionsBuilder b, string connectionString, string module) =>

@@ -226,7 +226,7 @@ public static class CitizenId
     private static DateOnly TodayInChina() =>
         // China has a single time zone without daylight saving; a server running in UTC would
         // otherwise reject people born today between 00:00 and 08:00 Beijing time.
-        DateOnly.FromDateTime(TimeProvider.System.GetUtcNow().UtcDateTime.AddHours(8));
+        Time.ChinaTime.DateOf(TimeProvider.System.GetUtcNow().UtcDateTime);
 
     private static bool AllDigits(ReadOnlySpan<char> value) => !value.ContainsAnyExceptInRange('0', '9');
 

@@ -29,7 +29,7 @@ public static class AntiFraudModule
     {
         var options = configuration.GetSection(AntiFraudOptions.Section).Get<AntiFraudOptions>() ?? new AntiFraudOptions();
         services.AddSingleton(options);
-        AddDbContexts(services, database);
+        services.AddModuleDbContext<AntiFraudDbContext, AntiFraudSqliteDbContext, AntiFraudPostgresDbContext>(database, Name);
         services.AddSingleton<AntiFraudEngine>();
         services.AddSingleton<AlertNotifier>();
         services.AddSingleton<StationDirectory>();
@@ -56,32 +56,5 @@ public static class AntiFraudModule
         group.MapFiguresApi();
         Features.Rules.RulesApi.MapRulesApi(group);
         return app;
-    }
-
-    /// <summary>
-    /// Like the Kernel's AddModuleDbContext, plus a context factory: the alert writer and the live board use short-lived
-    /// contexts (a board refreshes while the officer types; one scoped context per circuit would be used concurrently).
-    /// </summary>
-    private static void AddDbContexts(IServiceCollection services, DatabaseOptions database)
-    {
-        if (database.IsPostgres)
-        {
-            services.AddDbContextFactory<AntiFraudPostgresDbContext>(b => b.UseCivicGridPostgres(database.ConnectionString, Name));
-            services.AddSingleton<IDbContextFactory<AntiFraudDbContext>>(sp => new Factory<AntiFraudPostgresDbContext>(sp.GetRequiredService<IDbContextFactory<AntiFraudPostgresDbContext>>()));
-            services.AddScoped<AntiFraudDbContext>(sp => sp.GetRequiredService<AntiFraudPostgresDbContext>());
-            services.AddSingleton(new MigrationStep(Name, typeof(AntiFraudPostgresDbContext)));
-        }
-        else
-        {
-            services.AddDbContextFactory<AntiFraudSqliteDbContext>(b => b.UseCivicGridSqlite(database.ConnectionString, Name));
-            services.AddSingleton<IDbContextFactory<AntiFraudDbContext>>(sp => new Factory<AntiFraudSqliteDbContext>(sp.GetRequiredService<IDbContextFactory<AntiFraudSqliteDbContext>>()));
-            services.AddScoped<AntiFraudDbContext>(sp => sp.GetRequiredService<AntiFraudSqliteDbContext>());
-            services.AddSingleton(new MigrationStep(Name, typeof(AntiFraudSqliteDbContext)));
-        }
-    }
-
-    private sealed class Factory<T>(IDbContextFactory<T> inner) : IDbContextFactory<AntiFraudDbContext> where T : AntiFraudDbContext
-    {
-        public AntiFraudDbContext CreateDbContext() => inner.CreateDbContext();
     }
 }

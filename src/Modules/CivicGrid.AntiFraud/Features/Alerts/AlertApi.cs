@@ -3,6 +3,7 @@ using System.Text.Json;
 using CivicGrid.AntiFraud.Data;
 using CivicGrid.AntiFraud.Engine;
 using CivicGrid.Kernel;
+using CivicGrid.Kernel.Time;
 using CivicGrid.Kernel.Accounts;
 using CivicGrid.Kernel.Audit;
 using CivicGrid.Kernel.Regions;
@@ -71,9 +72,9 @@ public static class DissuasionTerms
     };
 
     /// <summary>Times on screens are Beijing time (UTC+8, no daylight saving); storage is UTC.</summary>
-    public static DateTime Beijing(DateTime utc) => DateTime.SpecifyKind(utc, DateTimeKind.Utc).AddHours(8);
+    public static DateTime Beijing(DateTime utc) => ChinaTime.FromUtc(utc);
 
-    public static DateTime Beijing(DateTimeOffset time) => time.UtcDateTime.AddHours(8);
+    public static DateTime Beijing(DateTimeOffset time) => ChinaTime.FromUtc(time);
 
     public static string ResponseTitle(string response) => response switch
     {

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using CivicGrid.Kernel;
+using CivicGrid.Kernel.Time;
 using CivicGrid.Kernel.Accounts;
 using CivicGrid.Kernel.Audit;
 using CivicGrid.Kernel.PersonalData;
@@ -89,7 +90,7 @@ public static class Declarations
     public static async Task<SubmitResult> SubmitAsync(PopulationDbContext db, PersonalDataProtector protector, Address address,
         DeclarationForm form, string? clientAddress, DateTime now, CancellationToken ct)
     {
-        var errors = Validate(form, DateOnly.FromDateTime(now.AddHours(8)), out var idNumber, out var phone);
+        var errors = Validate(form, ChinaTime.DateOf(now), out var idNumber, out var phone);
         if (errors.Any) return new SubmitResult(null, errors, false);
         var idIndex = protector.BlindIndex("id", idNumber);
         var pending = await db.Declarations.FirstOrDefaultAsync(d => d.IdIndex == idIndex && d.AddressId == address.Id

@@ -1,3 +1,4 @@
+using CivicGrid.Kernel.Time;
 using CivicGrid.Kernel.Data;
 using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Places.Contracts;
@@ -22,7 +23,7 @@ public static class DemoResidents
         DateTime? now = null)
     {
         var clock = now ?? DateTime.UtcNow;
-        var today = DateOnly.FromDateTime(clock.AddHours(8));
+        var today = ChinaTime.DateOf(clock);
         var random = new Random(seed);
         var connection = db.Database.GetDbConnection();
         await db.Database.OpenConnectionAsync(ct);

@@ -1,3 +1,4 @@
+using CivicGrid.Kernel.Time;
 using ClosedXML.Excel;
 using CivicGrid.Kernel.Accounts;
 using CivicGrid.Kernel.Audit;
@@ -61,10 +62,10 @@ public static class ListExport
             rows.Select(p => new[]
             {
                 p.Name, p.IdMasked, p.PhoneMasked, p.Employer, p.Address, Permits.Permits.StatusTitle(p.Status), p.PermitNumber,
-                p.AppliedAt.AddHours(8).ToString("yyyy-MM-dd"), p.IssuedOn?.ToString("yyyy-MM-dd"), p.LastEndorsedOn?.ToString("yyyy-MM-dd"),
+                ChinaTime.Date(p.AppliedAt), p.IssuedOn?.ToString("yyyy-MM-dd"), p.LastEndorsedOn?.ToString("yyyy-MM-dd"),
                 p.EndorsementDue?.ToString("yyyy-MM-dd"), p.RejectReason,
             }));
-        return TypedResults.File(file, Residents.ResidentExport.ContentType, $"居住证-{now.AddHours(8):yyyyMMdd-HHmm}.xlsx");
+        return TypedResults.File(file, Residents.ResidentExport.ContentType, $"居住证-{ChinaTime.Format(now, "yyyyMMdd-HHmm")}.xlsx");
     }
 
     private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ExportVisits(int? region, HttpContext http, PopulationDbContext db,
@@ -79,9 +80,9 @@ public static class ListExport
         var file = Workbook("走访记录", ["走访时间", "地址", "走访对象", "结果", "备注", "走访人"],
             rows.Select(v => new[]
             {
-                v.VisitedAt.AddHours(8).ToString("yyyy-MM-dd HH:mm"), v.Address, Visits.Visits.TargetTitle(v.Target), Visits.Visits.OutcomeTitle(v.Outcome),
+                ChinaTime.Minute(v.VisitedAt), v.Address, Visits.Visits.TargetTitle(v.Target), Visits.Visits.OutcomeTitle(v.Outcome),
                 v.Note, v.VisitedBy,
             }));
-        return TypedResults.File(file, Residents.ResidentExport.ContentType, $"走访记录-{now.AddHours(8):yyyyMMdd-HHmm}.xlsx");
+        return TypedResults.File(file, Residents.ResidentExport.ContentType, $"走访记录-{ChinaTime.Format(now, "yyyyMMdd-HHmm")}.xlsx");
     }
 }

@@ -1,3 +1,4 @@
+using CivicGrid.Kernel.Time;
 using System.Data.Common;
 using System.Globalization;
 using CivicGrid.Kernel.Audit;
@@ -51,7 +52,7 @@ public static class ResidentImport
         // Doorplates of the importer's area, by token: one query, then dictionary look-ups per row.
         var addresses = await places.Addresses.AsNoTracking().InScope(scope)
             .Select(a => new { a.DoorplateToken, a.Id, a.RegionPath }).ToDictionaryAsync(a => a.DoorplateToken, a => (a.Id, a.RegionPath), ct);
-        var today = DateOnly.FromDateTime(now.AddHours(8));
+        var today = ChinaTime.DateOf(now);
         // Rows are checked on all cores, in chunks; duplicates within the file are found afterwards, in file order.
         var checks = new Checked[sheet.Count - 1];
         var done = 0;

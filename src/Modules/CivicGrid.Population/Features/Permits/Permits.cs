@@ -1,4 +1,5 @@
 using CivicGrid.Kernel;
+using CivicGrid.Kernel.Time;
 using CivicGrid.Kernel.Audit;
 using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Kernel.Regions;
@@ -54,7 +55,7 @@ public static class Permits
     };
 
     /// <summary>The calendar day in China for an instant (the platform's clock is UTC).</summary>
-    public static DateOnly Today(DateTime utcNow) => DateOnly.FromDateTime(utcNow.AddHours(8));
+    public static DateOnly Today(DateTime utcNow) => ChinaTime.DateOf(utcNow);
 
     /// <summary>The latest first day of a residence that makes its resident eligible today: the same day N months back.</summary>
     public static DateOnly EligibleIfSince(DateOnly today, PopulationOptions options) => today.AddMonths(-options.PermitEligibilityMonths);

@@ -1,5 +1,6 @@
 using ClosedXML.Excel;
 using CivicGrid.Kernel;
+using CivicGrid.Kernel.Time;
 using CivicGrid.Kernel.Accounts;
 using CivicGrid.Kernel.Audit;
 using CivicGrid.Kernel.PersonalData;
@@ -135,6 +136,6 @@ public static class ResidentExport
             await file.DisposeAsync();
             throw;
         }
-        return TypedResults.Stream(file, ContentType, $"人口名单-{now.AddHours(8):yyyyMMdd-HHmm}.xlsx");
+        return TypedResults.Stream(file, ContentType, $"人口名单-{ChinaTime.Format(now, "yyyyMMdd-HHmm")}.xlsx");
     }
 }

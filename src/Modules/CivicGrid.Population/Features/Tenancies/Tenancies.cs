@@ -1,4 +1,5 @@
 using CivicGrid.Kernel;
+using CivicGrid.Kernel.Time;
 using CivicGrid.Kernel.Audit;
 using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Kernel.Web;
@@ -47,7 +48,7 @@ public static class Tenancies
     public const string DuplicateEn = "this tenant already has an open tenancy at this rental (submitted twice?); reload to see it";
 
     /// <summary>The calendar day in China (UTC+8) at <paramref name="utcNow"/>: deadlines are counted in local days.</summary>
-    public static DateOnly Today(DateTime utcNow) => DateOnly.FromDateTime(utcNow.AddHours(8));
+    public static DateOnly Today(DateTime utcNow) => ChinaTime.DateOf(utcNow);
 
     public static IQueryable<Tenancy> OfLandlord(PopulationDbContext db, long landlordId) => db.Tenancies.Where(t => t.LandlordId == landlordId);
 
