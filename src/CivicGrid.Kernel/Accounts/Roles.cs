@@ -54,7 +54,9 @@ public static class Permissions
     };
 
     public static bool Has(ClaimsPrincipal user, string permission) =>
-        user.FindFirstValue(ClaimTypes.Role) is { } role && Grants.TryGetValue(role, out var p) && p.Contains(permission);
+        user.FindFirstValue(ClaimTypes.Role) is { } role && Has(role, permission);
+
+    public static bool Has(string role, string permission) => Grants.TryGetValue(role, out var p) && p.Contains(permission);
 }
 
 /// <summary>Claim names the platform puts on a signed-in staff member.</summary>
@@ -64,6 +66,8 @@ public static class StaffClaims
     public const string RegionPath = "cg:region_path";
     public const string RegionLevel = "cg:region_level";
     public const string DisplayName = "cg:display_name";
+    /// <summary>One claim per unit the account is a member of (the unit's id).</summary>
+    public const string Unit = "cg:unit";
 
     /// <summary>The caller's region scope, or null when the caller is not a staff member.</summary>
     public static RegionScope? Scope(this ClaimsPrincipal user)
