@@ -39,6 +39,7 @@ public static class PopulationModule
         services.AddSingleton(new DoorplateAction(20, "房东登记出租房", "Landlords: register this rental", token => $"/landlord/login?token={token}"));
         services.AddSingleton<Features.Outbox.OutboxSignal>();
         services.AddSingleton<Kernel.SignIn.ICodeSender, Features.Outbox.OutboxCodeSender>();
+        services.AddSingleton(new Kernel.SignIn.CodePurpose(Features.Landlords.Landlords.CodePurpose, "房东登录", "Landlord sign-in"));
         services.AddSingleton<Features.Outbox.OutboxDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<Features.Outbox.OutboxDispatcher>());
         services.AddHttpClient("outbox");

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
 using CivicGrid.Kernel.Data;
 using CivicGrid.Kernel.SignIn;
 using CivicGrid.Testing;
@@ -162,5 +164,48 @@ public class OneTimeCodeTests(CodeFactory factory) : IClassFixture<CodeFactory>
         var rows = await factory.WithScopeAsync(sp => sp.GetRequiredService<KernelDbContext>().OneTimeCodes.AsNoTracking().ToListAsync());
         Assert.DoesNotContain(rows, r => r.CodeHash.Contains(code, StringComparison.Ordinal) || r.PhoneIndex.Contains(phone, StringComparison.Ordinal)
             || (r.SourceIndex ?? "").Contains("10.0.0.10", StringComparison.Ordinal));
+    }
+}
+
+public class SignInApiTests(CodeFactory factory) : IClassFixture<CodeFactory>
+{
+    [Fact]
+    public async Task PostCode_KnownPurpose_202AndSent()
+    {
+        var response = await factory.CreateClient().PostAsJsonAsync("/api/v1/sign-in/codes", new { purpose = "landlord", phone = "13900000001" });
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Contains(factory.Sent, m => m.Phone == "13900000001" && m.Purpose == "landlord");
+    }
+
+    [Fact]
+    public async Task PostCode_UnknownPurpose_400NamingPurpose()
+    {
+        var response = await factory.CreateClient().PostAsJsonAsync("/api/v1/sign-in/codes", new { purpose = "admin", phone = "13900000002" });
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Contains("\"purpose\"", body);
+        Assert.Contains("用途须为", body);
+    }
+
+    [Fact]
+    public async Task PostCode_20TimesAMinute_429WithBilingualMessageNever500()
+    {
+        var client = factory.CreateClient();
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 20; i++)
+        {
+            var response = await client.PostAsJsonAsync("/api/v1/sign-in/codes", new { purpose = "landlord", phone = "13900000003" });
+            statuses.Add(response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                var body = await response.Content.ReadAsStringAsync();
+                Assert.Contains("过于频繁", body);
+                Assert.Contains("try again", body);
+                Assert.True(response.Headers.Contains("Retry-After"));
+            }
+        }
+        Assert.Equal(HttpStatusCode.Accepted, statuses[0]);
+        Assert.All(statuses.Skip(1), s => Assert.Equal(HttpStatusCode.TooManyRequests, s));
+        Assert.Single(factory.Sent, m => m.Phone == "13900000003");
     }
 }

@@ -3,7 +3,9 @@ using System.Security.Cryptography;
 using System.Text;
 using CivicGrid.Kernel;
 using CivicGrid.Kernel.Audit;
+using CivicGrid.Kernel.Context;
 using CivicGrid.Kernel.PersonalData;
+using CivicGrid.Kernel.SignIn;
 using CivicGrid.Kernel.Web;
 using CivicGrid.Places.Data;
 using CivicGrid.Population.Data;
@@ -25,30 +27,15 @@ public static class Landlords
     public const string Scheme = "landlord";
     public const string Policy = "landlord";
     public const string LandlordIdClaim = "cg:landlord_id";
-    public static readonly TimeSpan CodeLifetime = TimeSpan.FromMinutes(10);
-    public const int MaxCodeAttempts = 5;
+    /// <summary>The purpose of a landlord's one-time code (a code for another purpose does not sign a landlord in).</summary>
+    public const string CodePurpose = "landlord";
 
     public static long? LandlordId(ClaimsPrincipal user) =>
         long.TryParse(user.FindFirstValue(LandlordIdClaim), out var id) ? id : null;
 
-    /// <summary>Sends a 6-digit code to the phone (through the outbox). The code itself is stored only as a hash.</summary>
-    public static async Task<FieldErrors> SendCodeAsync(PopulationDbContext db, PersonalDataProtector protector, OutboxSignal outbox, string? phoneInput,
-        DateTime now, CancellationToken ct)
-    {
-        var errors = new FieldErrors();
-        if (!MobileNumber.TryNormalize(phoneInput, out var phone, out var error))
-        {
-            errors.Add("phone", error!);
-            return errors;
-        }
-        var index = protector.BlindIndex("phone", phone);
-        var code = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("000000", System.Globalization.CultureInfo.InvariantCulture);
-        db.OneTimeCodes.Add(new OneTimeCode { PhoneIndex = index, CodeHash = Hash(index, code), ExpiresAt = now + CodeLifetime });
-        OutboxSignal.Enqueue(db, protector, phone, $"【萧山基层智治】您的房东登录验证码为 {code}，{CodeLifetime.TotalMinutes:0} 分钟内有效，请勿告诉他人。", now);
-        await db.SaveChangesAsync(ct);
-        outbox.Notify();
-        return errors;
-    }
+    /// <summary>Sends a 6-digit code to the phone through the platform's one-time-code sign-in (hashed, rate-limited).</summary>
+    public static async Task<FieldErrors> SendCodeAsync(OneTimeCodes codes, string? phoneInput, string? clientAddress, CancellationToken ct) =>
+        (await codes.RequestAsync(CodePurpose, phoneInput, clientAddress, ct)).Errors;
 
     public sealed class Registration
     {
@@ -65,28 +52,11 @@ public static class Landlords
     /// credit code are required). Null with errors otherwise; a code allows 5 attempts and 10 minutes.
     /// </summary>
     public static async Task<(Landlord? Landlord, FieldErrors Errors, bool NeedsRegistration)> VerifyAsync(PopulationDbContext db,
-        PersonalDataProtector protector, Registration form, string? clientAddress, DateTime now, CancellationToken ct)
+        PersonalDataProtector protector, OneTimeCodes codes, Registration form, string? clientAddress, DateTime now, CancellationToken ct)
     {
-        var errors = new FieldErrors();
-        if (!MobileNumber.TryNormalize(form.Phone, out var phone, out var phoneError))
-        {
-            errors.Add("phone", phoneError!);
-            return (null, errors, false);
-        }
-        var index = protector.BlindIndex("phone", phone);
-        var code = await db.OneTimeCodes.Where(c => c.PhoneIndex == index && !c.Used && c.ExpiresAt > now).OrderByDescending(c => c.Id).FirstOrDefaultAsync(ct);
-        if (code is null || code.Attempts >= MaxCodeAttempts)
-        {
-            errors.Add("code", "验证码已失效，请重新获取", "the code has expired: ask for a new one");
-            return (null, errors, false);
-        }
-        if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(code.CodeHash), Encoding.ASCII.GetBytes(Hash(index, form.Code?.Trim() ?? ""))))
-        {
-            code.Attempts++;
-            await db.SaveChangesAsync(ct);
-            errors.Add("code", "验证码错误", "wrong code");
-            return (null, errors, false);
-        }
+        var (ticket, errors) = await codes.CheckAsync(CodePurpose, form.Phone, form.Code, ct);
+        if (ticket is null) return (null, errors, false);
+        var (phone, index) = (ticket.Phone, ticket.PhoneIndex);
         var landlord = await db.Landlords.FirstOrDefaultAsync(l => l.PhoneIndex == index, ct);
         if (landlord is null)
         {
@@ -107,7 +77,12 @@ public static class Landlords
             };
             db.Landlords.Add(landlord);
         }
-        code.Used = true;
+        // Spent before the landlord is stored: a double submit signs in once, the other answer says the code is spent.
+        if (!await codes.ConsumeAsync(ticket, ct))
+        {
+            errors.Add("code", "验证码已失效，请重新获取", "the code has expired: ask for a new one");
+            return (null, errors, false);
+        }
         await db.SaveChangesAsync(ct);
         db.Audit(LandlordActor(landlord, clientAddress), now, "population.landlord.sign_in", $"landlord:{landlord.Id}");
         await db.SaveChangesAsync(ct);
@@ -119,12 +94,10 @@ public static class Landlords
     public static async Task SignInAsync(HttpContext http, Landlord landlord)
     {
         var identity = new ClaimsIdentity([new Claim(LandlordIdClaim, landlord.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            new Claim(ClaimTypes.Name, landlord.PhoneMasked)], Scheme);
+            new Claim(ClaimTypes.Name, landlord.PhoneMasked), new Claim(PersonClaims.Subject, $"landlord:{landlord.Id}"),
+            new Claim(PersonClaims.Purpose, CodePurpose), new Claim(PersonClaims.PhoneIndex, landlord.PhoneIndex)], Scheme);
         await http.SignInAsync(Scheme, new ClaimsPrincipal(identity));
     }
-
-    private static string Hash(string phoneIndex, string code) =>
-        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(phoneIndex + ":" + code)));
 
     /// <summary>Registers a rental property at the doorplate's address; the same address twice is one property.</summary>
     public static async Task<(RentalProperty? Property, FieldErrors Errors)> AddPropertyAsync(PopulationDbContext db, PlacesDbContext places, long landlordId,
