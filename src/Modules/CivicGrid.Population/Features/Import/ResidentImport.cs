@@ -1,4 +1,3 @@
-using CivicGrid.Kernel.Time;
 using System.Data.Common;
 using System.Globalization;
 using CivicGrid.Kernel.Audit;
@@ -6,6 +5,7 @@ using CivicGrid.Kernel.Data;
 using CivicGrid.Kernel.Files;
 using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Kernel.Regions;
+using CivicGrid.Kernel.Time;
 using CivicGrid.Places.Data;
 using CivicGrid.Population.Data;
 using Microsoft.EntityFrameworkCore;

@@ -1,7 +1,7 @@
 using CivicGrid.Kernel;
-using CivicGrid.Kernel.Time;
 using CivicGrid.Kernel.Audit;
 using CivicGrid.Kernel.PersonalData;
+using CivicGrid.Kernel.Time;
 using CivicGrid.Kernel.Web;
 using CivicGrid.Population.Data;
 using CivicGrid.Population.Features.Residents;
