@@ -108,6 +108,9 @@ public enum ImportStatus
 
     /// <summary>The file could not be read, or the import broke off; nothing was imported.</summary>
     Failed = 4,
+
+    /// <summary>Left running by a crash or restart: not run again by itself; someone resumes it (the file is kept).</summary>
+    Interrupted = 5,
 }
 
 /// <summary>A bulk import in the background. The uploaded file is kept until the job has run, then dropped.</summary>
