@@ -55,6 +55,8 @@ public static class PopulationModule
             Roles.DistrictAdmin, Roles.TownOfficer, Roles.VillageCadre, Roles.GridWorker, Roles.PoliceOfficer));
         services.AddSingleton(new NavEntry(21, "居住申报核实", "Declarations", "declarations", "home",
             Roles.DistrictAdmin, Roles.TownOfficer, Roles.VillageCadre, Roles.GridWorker));
+        services.AddSingleton(new NavEntry(21, "房东认领核实", "Landlord claims", "rentals/claims", "home",
+            Roles.DistrictAdmin, Roles.TownOfficer, Roles.VillageCadre, Roles.GridWorker));
         services.AddSingleton(new NavEntry(22, "批量导入", "Imports", "imports", "upload", Roles.DistrictAdmin, Roles.TownOfficer, Roles.VillageCadre));
         services.AddPopulationFieldWork();
         return services;
@@ -66,6 +68,7 @@ public static class PopulationModule
         api.MapResidentApi();
         Features.Tenancies.TenancyApi.MapTenancyApi(api);
         Features.Import.ImportApi.MapImportApi(api);
+        Features.Landlords.Claims.MapClaimsApi(api);
         api.MapPopulationFieldWork();
         app.MapPost("/landlord/logout", async (HttpContext http) =>
         {

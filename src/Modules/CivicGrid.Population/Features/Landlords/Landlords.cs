@@ -83,9 +83,14 @@ public static class Landlords
             errors.Add("code", "验证码已失效，请重新获取", "the code has expired: ask for a new one");
             return (null, errors, false);
         }
-        await db.SaveChangesAsync(ct);
-        db.Audit(LandlordActor(landlord, clientAddress), now, "population.landlord.sign_in", $"landlord:{landlord.Id}");
-        await db.SaveChangesAsync(ct);
+        // The new landlord's id comes with the first save: the audit line commits with it in one transaction.
+        await using (var tx = await db.Database.BeginTransactionAsync(ct))
+        {
+            await db.SaveChangesAsync(ct);
+            db.Audit(LandlordActor(landlord, clientAddress), now, "population.landlord.sign_in", $"landlord:{landlord.Id}");
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+        }
         return (landlord, errors, false);
     }
 
@@ -99,34 +104,62 @@ public static class Landlords
         await http.SignInAsync(Scheme, new ClaimsPrincipal(identity));
     }
 
-    /// <summary>Registers a rental property at the doorplate's address; the same address twice is one property.</summary>
+    /// <summary>
+    /// Claims a rental property at the doorplate's address. The claim is pending until a grid worker or village cadre
+    /// verifies it; on an address another landlord holds it is disputed and goes to the village. Claiming the same address
+    /// again changes the rooms (and puts a rejected claim back to pending); every change is audited with it.
+    /// </summary>
     public static async Task<(RentalProperty? Property, FieldErrors Errors)> AddPropertyAsync(PopulationDbContext db, PlacesDbContext places, long landlordId,
         string? token, int rooms, string? clientAddress, DateTime now, CancellationToken ct)
     {
         var errors = new FieldErrors();
         token = token?.Trim();
-        var address = token is null ? null : await places.Addresses.AsNoTracking().FirstOrDefaultAsync(a => a.DoorplateToken == token, ct);
+        var address = string.IsNullOrEmpty(token) ? null : await places.Addresses.AsNoTracking().FirstOrDefaultAsync(a => a.DoorplateToken == token, ct);
         if (address is null) errors.Add("token", "门牌码无效，请扫描出租房门上的二维码", "unknown doorplate: scan the QR code on the rental's door");
         if (rooms is < 1 or > 500) errors.Add("rooms", "出租间数须在 1 到 500 之间", "rooms must be between 1 and 500");
         if (errors.Any) return (null, errors);
+        var actor = new Actor(null, $"landlord:{landlordId}", "landlord", "", clientAddress);
+        var held = await db.RentalProperties.AnyAsync(p => p.AddressId == address!.Id && p.LandlordId != landlordId && p.Claim == PropertyClaim.Verified, ct);
         var existing = await db.RentalProperties.FirstOrDefaultAsync(p => p.LandlordId == landlordId && p.AddressId == address!.Id, ct);
         if (existing is not null)
         {
+            var before = (existing.Rooms, existing.Claim);
             existing.Rooms = rooms;
-            await db.SaveChangesAsync(ct);
+            if (existing.Claim == PropertyClaim.Rejected) existing.Claim = held ? PropertyClaim.Disputed : PropertyClaim.Pending;
+            if (before != (existing.Rooms, existing.Claim))
+            {
+                db.Audit(actor, now, "population.property.update", $"property:{existing.Id}", $"rooms {before.Rooms}→{rooms}; claim {before.Claim}→{existing.Claim}");
+                await db.SaveChangesAsync(ct);
+            }
             return (existing, errors);
         }
-        var property = new RentalProperty { LandlordId = landlordId, AddressId = address!.Id, RegionPath = address.RegionPath, Rooms = rooms, RegisteredAt = now };
+        var property = new RentalProperty
+        {
+            LandlordId = landlordId, AddressId = address!.Id, RegionPath = address.RegionPath, Rooms = rooms, RegisteredAt = now,
+            Claim = held ? PropertyClaim.Disputed : PropertyClaim.Pending,
+        };
         db.RentalProperties.Add(property);
-        db.Audit(new Actor(null, $"landlord:{landlordId}", "landlord", "", clientAddress), now, "population.property.register", $"address:{address.Id}");
+        db.Audit(actor, now, "population.property.register", $"address:{address.Id}", property.Claim.ToString());
         await db.SaveChangesAsync(ct);
         return (property, errors);
     }
 
-    /// <summary>Pending declarations at the landlord's properties.</summary>
+    /// <summary>The landlord's verified properties: the only ones whose residents and declarations the landlord sees.</summary>
+    public static IQueryable<RentalProperty> Held(PopulationDbContext db, long landlordId) =>
+        db.RentalProperties.Where(p => p.LandlordId == landlordId && p.Claim == PropertyClaim.Verified);
+
+    /// <summary>Pending declarations at the landlord's verified properties.</summary>
     public static IQueryable<Declaration> PendingAtProperties(PopulationDbContext db, long landlordId) =>
         db.Declarations.Where(d => d.Status == DeclarationStatus.Pending
-            && db.RentalProperties.Any(p => p.LandlordId == landlordId && p.AddressId == d.AddressId));
+            && db.RentalProperties.Any(p => p.LandlordId == landlordId && p.AddressId == d.AddressId && p.Claim == PropertyClaim.Verified));
+
+    public static string ClaimTitle(PropertyClaim c) => c switch
+    {
+        PropertyClaim.Verified => Bilingual.Pick("已核实", "Verified"),
+        PropertyClaim.Pending => Bilingual.Pick("待核实", "Awaiting verification"),
+        PropertyClaim.Disputed => Bilingual.Pick("已有房东登记，待村（社区）裁定", "Held by another landlord: the village decides"),
+        _ => Bilingual.Pick("未通过核实", "Not verified"),
+    };
 
     public static CookieAuthenticationOptions Configure(CookieAuthenticationOptions o)
     {
