@@ -127,7 +127,8 @@ public static class AddressApi
         var address = await db.Addresses.FirstOrDefaultAsync(a => a.Id == addressId, ct);
         if (address is null || !http.User.RequiredScope().Contains(address.RegionPath))
             return Problems.NotFound("地址不存在或不在您的辖区内", "Address not found or outside your area");
-        await Doorplate.RotateAsync(db, address, Actor.From(http), time.GetUtcNow().UtcDateTime, ct);
+        if (!await Doorplate.RotateAsync(db, address, Actor.From(http), time.GetUtcNow().UtcDateTime, ct))
+            return Problems.Conflict("doorplate", "门牌码刚被他人更换，请刷新后再试", "the doorplate was just rotated by someone else: reload and try again");
         return TypedResults.Ok(AddressDto.From(address));
     }
 }
