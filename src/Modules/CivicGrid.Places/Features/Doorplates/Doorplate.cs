@@ -15,7 +15,8 @@ public static class Doorplate
     public static IEndpointRouteBuilder MapDoorplates(this IEndpointRouteBuilder app)
     {
         // Public: the QR encodes nothing but this URL, so the image may be fetched by anyone holding the token.
-        app.MapGet("/d/{token}/qr.svg", QrSvg).AllowAnonymous().WithTags("Doorplates");
+        app.MapGet("/d/{token}/qr.svg", QrSvg).AllowAnonymous().WithTags("Doorplates")
+            .WithName("DoorplateQr").WithSummary("门牌二维码（SVG，公开） / The doorplate's QR code as SVG (public)");
         return app;
     }
 
