@@ -49,7 +49,9 @@ public static class Permissions
         [Roles.TownOfficer] = [Unmask, EditPlaces, ReadRegister, VerifyResidence, ImportRegister],
         [Roles.VillageCadre] = [Unmask, EditPlaces, ReadRegister, VerifyResidence, ImportRegister],
         [Roles.GridWorker] = [ReadRegister, VerifyResidence],
-        [Roles.PoliceOfficer] = [Unmask, ReadRegister, IngestEvents],
+        // Police do not browse, search or export the register: they see the person an alert names (and the address) on the
+        // alert board, and later the people of a work order addressed to their station.
+        [Roles.PoliceOfficer] = [Unmask, IngestEvents],
         [Roles.Mediator] = [],
     };
 

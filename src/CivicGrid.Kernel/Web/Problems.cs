@@ -48,6 +48,8 @@ public sealed class FieldErrors
 
     public bool Any => errors.Count > 0;
 
+    public bool Has(string field) => errors.ContainsKey(field);
+
     public void Add(string field, string zh, string en) => Add(field, Bilingual.Both(zh, en));
 
     public void Add(string field, string bilingualMessage)

@@ -52,7 +52,7 @@ public static class PopulationModule
         Features.Tenancies.TenancyApi.AddTenancies(services);
         services.AddSingleton(new AddressPanel(10, typeof(Pages.AddressResidents)));
         services.AddSingleton(new NavEntry(20, "人口查询", "Residents", "residents", "people",
-            Roles.DistrictAdmin, Roles.TownOfficer, Roles.VillageCadre, Roles.GridWorker, Roles.PoliceOfficer));
+            Roles.DistrictAdmin, Roles.TownOfficer, Roles.VillageCadre, Roles.GridWorker));
         services.AddSingleton(new NavEntry(21, "居住申报核实", "Declarations", "declarations", "home",
             Roles.DistrictAdmin, Roles.TownOfficer, Roles.VillageCadre, Roles.GridWorker));
         services.AddSingleton(new NavEntry(21, "房东认领核实", "Landlord claims", "rentals/claims", "home",

@@ -60,7 +60,7 @@ public class UnmaskTests(PlatformFactory factory) : IClassFixture<PlatformFactor
         var (person, alert) = await AlertAboutHeshangResidentAsync(21, "unmask-ok");
         var police = await factory.SignInAsync("police");
 
-        var response = await police.PostAsJsonAsync($"/api/v1/antifraud/alerts/{alert.Id}/unmask", new { reason = "上门劝阻前核实身份" });
+        var response = await police.PostAsJsonAsync($"/api/v1/antifraud/alerts/{alert.Id}/unmask", new { purpose = "antifraud", reason = "上门劝阻前核实身份" });
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var result = (await response.Content.ReadFromJsonAsync<AlertUnmaskResult>())!;
@@ -80,7 +80,7 @@ public class UnmaskTests(PlatformFactory factory) : IClassFixture<PlatformFactor
         var (person, alert) = await AlertAboutHeshangResidentAsync(22, "unmask-noreason");
         var police = await factory.SignInAsync("police");
 
-        var response = await police.PostAsJsonAsync($"/api/v1/antifraud/alerts/{alert.Id}/unmask", new { reason = " 看 " });
+        var response = await police.PostAsJsonAsync($"/api/v1/antifraud/alerts/{alert.Id}/unmask", new { purpose = "antifraud", reason = " 看 " });
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var problem = await response.Content.ReadAsStringAsync();
@@ -97,7 +97,7 @@ public class UnmaskTests(PlatformFactory factory) : IClassFixture<PlatformFactor
         foreach (var user in new[] { "grid", "town" })
         {
             var client = await factory.SignInAsync(user);
-            var response = await client.PostAsJsonAsync($"/api/v1/antifraud/alerts/{alert.Id}/unmask", new { reason = "上门劝阻前核实身份" });
+            var response = await client.PostAsJsonAsync($"/api/v1/antifraud/alerts/{alert.Id}/unmask", new { purpose = "antifraud", reason = "上门劝阻前核实身份" });
             Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         }
         // The contract itself refuses a caller without the permission, whatever the area.
@@ -106,7 +106,7 @@ public class UnmaskTests(PlatformFactory factory) : IClassFixture<PlatformFactor
             var town = await sp.GetRequiredService<CivicGrid.Places.Data.PlacesDbContext>().Regions.AsNoTracking().FirstAsync(r => r.Name == "河上镇");
             var grid = new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Role, Roles.GridWorker)], "test"));
             return await sp.GetRequiredService<ResidentCard>().UnmaskAsync(person.Subject, grid, new RegionScope(town.Id, town.RegionPath, town.Level),
-                new Actor(null, "grid", Roles.GridWorker, town.RegionPath, null), "上门劝阻前核实身份", "test", DateTime.UtcNow, default);
+                new Actor(null, "grid", Roles.GridWorker, town.RegionPath, null), "antifraud", "上门劝阻前核实身份", "test", DateTime.UtcNow, default);
         });
         Assert.Equal(ResidentUnmaskStatus.Forbidden, outcome.Status);
         Assert.Null(outcome.IdNumber);
@@ -122,11 +122,11 @@ public class UnmaskTests(PlatformFactory factory) : IClassFixture<PlatformFactor
         var alert = (await AlertBed.WaitForAlertsAsync(factory, stranger.Subject, 2))[0];
         var police = await factory.SignInAsync("police");
 
-        var response = await police.PostAsJsonAsync($"/api/v1/antifraud/alerts/{alert.Id}/unmask", new { reason = "上门劝阻前核实身份" });
+        var response = await police.PostAsJsonAsync($"/api/v1/antifraud/alerts/{alert.Id}/unmask", new { purpose = "antifraud", reason = "上门劝阻前核实身份" });
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.DoesNotContain(await UnmaskAuditAsync(), e => e.Target.StartsWith($"resident:{stranger.ResidentId}:", StringComparison.Ordinal));
-        var missing = await police.PostAsJsonAsync("/api/v1/antifraud/alerts/999999999/unmask", new { reason = "上门劝阻前核实身份" });
+        var missing = await police.PostAsJsonAsync("/api/v1/antifraud/alerts/999999999/unmask", new { purpose = "antifraud", reason = "上门劝阻前核实身份" });
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
     }
 }

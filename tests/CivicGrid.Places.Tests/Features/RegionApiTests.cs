@@ -168,11 +168,11 @@ public class RegionApiTests(PlatformFactory factory) : IClassFixture<PlatformFac
     {
         var client = await factory.SignInAsync("cadre");
         var grid = RegionNamed("众联村第1网格", RegionLevel.Grid);
-        var noReason = await client.PostAsJsonAsync($"/api/v1/regions/{grid.Id}/worker-phone/unmask", new { reason = "" });
+        var noReason = await client.PostAsJsonAsync($"/api/v1/regions/{grid.Id}/worker-phone/unmask", new { purpose = "contact", reason = "" });
         Assert.Equal(HttpStatusCode.BadRequest, noReason.StatusCode);
         Assert.Contains("reason", await noReason.Content.ReadAsStringAsync());
 
-        var response = await client.PostAsJsonAsync($"/api/v1/regions/{grid.Id}/worker-phone/unmask", new { reason = "联系网格员核实走访" });
+        var response = await client.PostAsJsonAsync($"/api/v1/regions/{grid.Id}/worker-phone/unmask", new { purpose = "contact", reason = "联系网格员核实走访" });
         response.EnsureSuccessStatusCode();
         var value = (await response.Content.ReadFromJsonAsync<RegionApi.UnmaskResult>())!.Value;
         Assert.Matches(@"^1[3-9]\d{9}$", value);
@@ -180,7 +180,7 @@ public class RegionApiTests(PlatformFactory factory) : IClassFixture<PlatformFac
         var entry = await factory.WithScopeAsync(sp => sp.GetRequiredService<KernelDbContext>().AuditEntries
             .Where(a => a.Action == "personal_data.unmask").OrderByDescending(a => a.Id).FirstAsync());
         Assert.Equal("cadre", entry.UserName);
-        Assert.Equal("联系网格员核实走访", entry.Details);
+        Assert.Equal("[联系本人] 联系网格员核实走访", entry.Details);
         Assert.DoesNotContain(value, entry.Details ?? "");
     }
 
@@ -189,7 +189,7 @@ public class RegionApiTests(PlatformFactory factory) : IClassFixture<PlatformFac
     {
         var client = await factory.SignInAsync("grid");
         var grid = RegionNamed("众联村第1网格", RegionLevel.Grid);
-        var response = await client.PostAsJsonAsync($"/api/v1/regions/{grid.Id}/worker-phone/unmask", new { reason = "想看看号码" });
+        var response = await client.PostAsJsonAsync($"/api/v1/regions/{grid.Id}/worker-phone/unmask", new { purpose = "contact", reason = "想看看号码" });
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
     }
 

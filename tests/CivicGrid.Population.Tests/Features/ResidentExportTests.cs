@@ -64,7 +64,7 @@ public partial class ResidentExportTests(PlatformFactory factory) : IClassFixtur
         var (count, id, name) = RegisterOf(grid);
         var gridWorker = await factory.SignInAsync("grid");
         Assert.Equal(HttpStatusCode.Forbidden,
-            (await gridWorker.PostAsJsonAsync("/api/v1/residents/export", new { regionId = grid.Id, unmask = true, reason = "核查人口信息" })).StatusCode);
+            (await gridWorker.PostAsJsonAsync("/api/v1/residents/export", new { regionId = grid.Id, unmask = true, purpose = "verify_identity", reason = "核查人口信息" })).StatusCode);
 
         var cadre = await factory.SignInAsync("cadre");
         var noReason = await cadre.PostAsJsonAsync("/api/v1/residents/export", new { regionId = grid.Id, unmask = true });
@@ -74,7 +74,7 @@ public partial class ResidentExportTests(PlatformFactory factory) : IClassFixtur
         Assert.Contains("理由", problem);
         Assert.Empty(await AuditAsync("personal_data.export"));
 
-        var rows = await RowsAsync(await cadre.PostAsJsonAsync("/api/v1/residents/export", new { regionId = grid.Id, unmask = true, reason = "人口普查核对" }));
+        var rows = await RowsAsync(await cadre.PostAsJsonAsync("/api/v1/residents/export", new { regionId = grid.Id, unmask = true, purpose = "verify_identity", reason = "人口普查核对" }));
         Assert.Equal(count, rows.Count - 1);
         Assert.Contains(rows, r => r[3] == id);
         var audit = Assert.Single(await AuditAsync("personal_data.export"));
@@ -107,7 +107,7 @@ public partial class ResidentExportTests(PlatformFactory factory) : IClassFixtur
         var cadre = await factory.SignInAsync("cadre");
         Assert.Equal(HttpStatusCode.NotFound, (await cadre.PostAsJsonAsync("/api/v1/residents/export", new { regionId = foreign.Id })).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound,
-            (await cadre.PostAsJsonAsync("/api/v1/residents/export", new { regionId = foreign.Id, unmask = true, reason = "越权导出测试" })).StatusCode);
+            (await cadre.PostAsJsonAsync("/api/v1/residents/export", new { regionId = foreign.Id, unmask = true, purpose = "verify_identity", reason = "越权导出测试" })).StatusCode);
         var mediator = await factory.SignInAsync("mediator");
         Assert.Equal(HttpStatusCode.Forbidden, (await mediator.PostAsJsonAsync("/api/v1/residents/export", new { })).StatusCode);
     }

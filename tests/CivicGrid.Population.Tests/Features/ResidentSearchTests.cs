@@ -69,14 +69,44 @@ public class ResidentSearchTests(PlatformFactory factory) : IClassFixture<Platfo
     {
         var (row, id, _) = SeededResident();
         var cadre = await factory.SignInAsync("cadre");
-        var response = await cadre.PostAsJsonAsync($"/api/v1/residents/{row.Id}/unmask", new { field = "id", reason = "办理居住证核验" });
+        var response = await cadre.PostAsJsonAsync($"/api/v1/residents/{row.Id}/unmask", new { field = "id", purpose = "service", reason = "办理居住证核验" });
         response.EnsureSuccessStatusCode();
         Assert.Equal(id, (await response.Content.ReadFromJsonAsync<UnmaskResult>())!.Value);
         var audit = await factory.WithScopeAsync(sp => sp.GetRequiredService<KernelDbContext>().AuditEntries.AsNoTracking()
             .Where(a => a.Action == "personal_data.unmask" && a.Target == $"resident:{row.Id}:id").ToListAsync());
-        Assert.Contains(audit, a => a.UserName == "cadre" && a.Details == "办理居住证核验");
+        Assert.Contains(audit, a => a.UserName == "cadre" && a.Details == "[为本人办理业务] 办理居住证核验");
 
         var mediator = await factory.SignInAsync("mediator");
-        Assert.Equal(HttpStatusCode.Forbidden, (await mediator.PostAsJsonAsync($"/api/v1/residents/{row.Id}/unmask", new { field = "id", reason = "好奇看看" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await mediator.PostAsJsonAsync($"/api/v1/residents/{row.Id}/unmask", new { field = "id", purpose = "service", reason = "好奇看看" })).StatusCode);
+    }
+
+    [Fact]
+    public async Task Unmask_WithoutAPurposeOrWithAVagueReason_Returns400NamingTheField_AndShowsNothing()
+    {
+        var (row, id, _) = SeededResident();
+        var cadre = await factory.SignInAsync("cadre");
+        var noPurpose = await cadre.PostAsJsonAsync($"/api/v1/residents/{row.Id}/unmask", new { field = "id", reason = "办理居住证核验" });
+        Assert.Equal(HttpStatusCode.BadRequest, noPurpose.StatusCode);
+        var body = await noPurpose.Content.ReadAsStringAsync();
+        Assert.Contains("\"purpose\"", body);
+        Assert.DoesNotContain(id, body);
+        var vague = await cadre.PostAsJsonAsync($"/api/v1/residents/{row.Id}/unmask", new { field = "id", purpose = "verify_identity", reason = "看看看看看看" });
+        Assert.Equal(HttpStatusCode.BadRequest, vague.StatusCode);
+        Assert.Contains("\"reason\"", await vague.Content.ReadAsStringAsync());
+        var unknown = await cadre.PostAsJsonAsync($"/api/v1/residents/{row.Id}/unmask", new { field = "id", purpose = "curiosity", reason = "办理居住证核验" });
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+    }
+
+    [Fact]
+    public async Task Police_CannotSearchOrExportTheRegister()
+    {
+        var police = await factory.SignInAsync("police");
+        Assert.Equal(HttpStatusCode.Forbidden, (await police.PostAsJsonAsync("/api/v1/residents/search", new { name = "王" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await police.PostAsJsonAsync("/api/v1/residents/export", new { })).StatusCode);
+        var (row, _, _) = SeededResident();
+        Assert.Equal(HttpStatusCode.Forbidden, (await police.PostAsJsonAsync($"/api/v1/residents/{row.Id}/unmask",
+            new { field = "id", purpose = "lawful_request", reason = "协查在逃人员线索" })).StatusCode);
+        var page = await police.GetAsync("/residents");
+        Assert.NotEqual(HttpStatusCode.OK, page.StatusCode);
     }
 }

@@ -105,10 +105,10 @@ public class PlatformTests(PlatformFactory factory) : IClassFixture<PlatformFact
     {
         var cadre = await factory.SignInAsync("cadre");
         var grid = factory.WithScope(sp => sp.GetRequiredService<CivicGrid.Places.Data.PlacesDbContext>().Regions.First(r => r.Name == "众联村第1网格"));
-        await cadre.PostAsJsonAsync($"/api/v1/regions/{grid.Id}/worker-phone/unmask", new { reason = "审计检索测试" });
+        await cadre.PostAsJsonAsync($"/api/v1/regions/{grid.Id}/worker-phone/unmask", new { purpose = "contact", reason = "审计检索测试" });
         var admin = await factory.SignInAsync("admin");
         var entries = await admin.GetFromJsonAsync<List<AuditEntry>>("/api/v1/audit?action=personal_data");
-        Assert.Contains(entries!, e => e.UserName == "cadre" && e.Details == "审计检索测试" && e.Role == "village_cadre");
+        Assert.Contains(entries!, e => e.UserName == "cadre" && e.Details == "[联系本人] 审计检索测试" && e.Role == "village_cadre");
         var csv = await admin.GetStringAsync("/api/v1/audit/export?action=personal_data");
         Assert.Contains("审计检索测试", csv);
     }

@@ -33,6 +33,8 @@ public static class AuditLog
             .RequireAuthorization(p => p.RequireAssertion(c => Permissions.Has(c.User, Permissions.ReadAudit)));
         audit.MapGet("/", Search).WithName("SearchAudit").WithSummary("查询审计日志 / Search the audit log");
         audit.MapGet("/export", Export).WithName("ExportAudit").WithSummary("导出审计日志（CSV） / Export the audit log as CSV");
+        audit.MapGet("/unmask-counts", UnmaskCounts.Get).WithName("GetUnmaskCounts")
+            .WithSummary("各账号查看完整个人信息次数及异常提示 / Unmask counts per account, flagged when far above their peers");
         return app;
     }
 

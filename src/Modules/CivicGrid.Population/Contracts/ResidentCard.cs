@@ -24,7 +24,7 @@ public enum ResidentUnmaskStatus
     Revealed,
     /// <summary>The caller lacks the <c>unmask</c> permission.</summary>
     Forbidden,
-    /// <summary>The reason is missing or not 4 to 200 characters.</summary>
+    /// <summary>No purpose from the list, or no specific reason (see <see cref="UnmaskReasons"/>); <see cref="ResidentUnmask.Errors"/> says which.</summary>
     ReasonRequired,
     /// <summary>No such resident, or outside the caller's area.</summary>
     NotFound,
@@ -36,8 +36,9 @@ public enum ResidentUnmaskStatus
 /// <param name="Name">The full name (when revealed): the officer who calls or visits needs it.</param>
 /// <param name="IdNumber">The plain ID number (when revealed).</param>
 /// <param name="Phone">The plain mobile number (when revealed and registered).</param>
+/// <param name="Errors">Why the purpose or reason was refused (fields "purpose", "reason"), for ReasonRequired.</param>
 public sealed record ResidentUnmask(ResidentUnmaskStatus Status, ResidentCardView? Card = null, string? Name = null, string? IdNumber = null,
-    string? Phone = null);
+    string? Phone = null, Kernel.Web.FieldErrors? Errors = null);
 
 /// <summary>
 /// A resident's card for other modules (the anti-fraud board): found by the blind index of their ID or mobile number, the
@@ -46,8 +47,8 @@ public sealed record ResidentUnmask(ResidentUnmaskStatus Status, ResidentCardVie
 /// </summary>
 public sealed class ResidentCard(PopulationDbContext db, PersonalDataProtector protector)
 {
-    public const int MinReason = 4;
-    public const int MaxReason = 200;
+    public const int MinReason = UnmaskReasons.MinLength;
+    public const int MaxReason = UnmaskReasons.MaxLength;
 
     /// <summary>The masked card of the person with this blind index (their latest residence), or null when unknown.</summary>
     public async Task<ResidentCardView?> FindAsync(string blindIndex, CancellationToken ct) =>
@@ -76,15 +77,15 @@ public sealed class ResidentCard(PopulationDbContext db, PersonalDataProtector p
 
     /// <summary>
     /// Reveals the name, ID number and phone of the person with this blind index to a caller holding <c>unmask</c> whose area
-    /// holds the residence, for a reason of 4-200 characters. <paramref name="context"/> says where it happened
-    /// ("antifraud alert:42") and goes into the audit line with the reason.
+    /// holds the residence, for a purpose from <see cref="UnmaskReasons.Purposes"/> and a specific reason. <paramref name="context"/>
+    /// says where it happened ("antifraud alert:42") and goes into the audit line with them.
     /// </summary>
-    public async Task<ResidentUnmask> UnmaskAsync(string blindIndex, ClaimsPrincipal user, RegionScope scope, Actor actor, string? reason,
+    public async Task<ResidentUnmask> UnmaskAsync(string blindIndex, ClaimsPrincipal user, RegionScope scope, Actor actor, string? purpose, string? reason,
         string context, DateTime now, CancellationToken ct)
     {
         if (!Permissions.Has(user, Permissions.Unmask)) return new ResidentUnmask(ResidentUnmaskStatus.Forbidden);
-        var why = reason?.Trim();
-        if (why is null || why.Length is < MinReason or > MaxReason) return new ResidentUnmask(ResidentUnmaskStatus.ReasonRequired);
+        var errors = new Kernel.Web.FieldErrors();
+        if (!UnmaskReasons.TryCheck(purpose, reason, errors, out var why)) return new ResidentUnmask(ResidentUnmaskStatus.ReasonRequired, Errors: errors);
         var r = await db.Residents.AsNoTracking()
             .Where(x => x.IdIndex == blindIndex || x.PhoneIndex == blindIndex)
             .OrderByDescending(x => x.Id)

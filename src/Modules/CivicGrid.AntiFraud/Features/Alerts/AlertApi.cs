@@ -38,7 +38,7 @@ public sealed record DissuasionDto(long Id, string Method, string Outcome, long 
 public sealed record AlertDetail(AlertSummary Alert, string? Description, IReadOnlyList<EvidenceItem> Evidence, IReadOnlyList<DissuasionDto> Dissuasions,
     ResidentCardView? Resident = null);
 
-public sealed record AlertUnmaskRequest(string? Reason);
+public sealed record AlertUnmaskRequest(string? Reason, string? Purpose = null);
 
 /// <summary>The resident behind an alert, in plain text: shown once to the officer who asked, with the reason audited.</summary>
 public sealed record AlertUnmaskResult(long ResidentId, string Name, string IdNumber, string? Phone);
@@ -149,25 +149,24 @@ public static class AlertApi
     public static async Task<Results<Ok<AlertUnmaskResult>, ProblemHttpResult, ValidationProblem>> Unmask(long alertId, AlertUnmaskRequest body,
         HttpContext http, AntiFraudDbContext db, ResidentCard cards, TimeProvider time, CancellationToken ct)
     {
-        var outcome = await UnmaskAsync(db, cards, alertId, body.Reason, http.User, Actor.From(http), time.GetUtcNow().UtcDateTime, ct);
+        var outcome = await UnmaskAsync(db, cards, alertId, body.Purpose, body.Reason, http.User, Actor.From(http), time.GetUtcNow().UtcDateTime, ct);
         return outcome.Status switch
         {
             ResidentUnmaskStatus.Revealed => TypedResults.Ok(new AlertUnmaskResult(outcome.Card!.ResidentId, outcome.Name!, outcome.IdNumber!, outcome.Phone)),
             ResidentUnmaskStatus.Forbidden => Problems.Forbidden("您没有查看完整身份信息的权限", "You may not unmask personal data"),
-            ResidentUnmaskStatus.ReasonRequired => Problems.Field("reason", $"查看完整身份须填写 {ResidentCard.MinReason}-{ResidentCard.MaxReason} 字的理由",
-                $"a reason of {ResidentCard.MinReason}-{ResidentCard.MaxReason} characters is required to unmask"),
+            ResidentUnmaskStatus.ReasonRequired => outcome.Errors!.ToProblem(),
             _ => Problems.NotFound("预警不存在、不在您的辖区内，或对象不是登记居民", "Alert not found, outside your area, or not about a registered resident"),
         };
     }
 
     /// <summary>Shared by the API and the board: the alert must be in the caller's area; the register checks the rest and audits.</summary>
-    public static async Task<ResidentUnmask> UnmaskAsync(AntiFraudDbContext db, ResidentCard cards, long alertId, string? reason,
+    public static async Task<ResidentUnmask> UnmaskAsync(AntiFraudDbContext db, ResidentCard cards, long alertId, string? purpose, string? reason,
         System.Security.Claims.ClaimsPrincipal user, Actor actor, DateTime now, CancellationToken ct)
     {
         var scope = user.RequiredScope();
         var alert = await db.Alerts.AsNoTracking().Where(a => a.Id == alertId).Select(a => new { a.Subject, a.RegionPath }).FirstOrDefaultAsync(ct);
         if (alert is null || !scope.Contains(alert.RegionPath)) return new ResidentUnmask(ResidentUnmaskStatus.NotFound);
-        return await cards.UnmaskAsync(alert.Subject, user, scope, actor, reason, $"antifraud alert:{alertId}", now, ct);
+        return await cards.UnmaskAsync(alert.Subject, user, scope, actor, purpose, reason, $"antifraud alert:{alertId}", now, ct);
     }
 
     public static async Task<Results<Ok<DissuasionDto>, ProblemHttpResult, ValidationProblem>> Dissuade(long alertId, DissuasionRequest body,

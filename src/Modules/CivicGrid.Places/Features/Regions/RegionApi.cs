@@ -217,7 +217,7 @@ public static class RegionApi
         return TypedResults.Ok(new LookupResult(grid.Id, grid.Name, grid.Code));
     }
 
-    public sealed record UnmaskRequest(string? Reason);
+    public sealed record UnmaskRequest(string? Reason, string? Purpose = null);
 
     public sealed record UnmaskResult(string Value);
 
@@ -225,9 +225,8 @@ public static class RegionApi
     public static async Task<Results<Ok<UnmaskResult>, ProblemHttpResult, ValidationProblem>> UnmaskWorkerPhone(
         int id, UnmaskRequest body, HttpContext http, PlacesDbContext db, PersonalDataProtector protector, TimeProvider time, CancellationToken ct)
     {
-        var reason = body.Reason?.Trim();
-        if (reason is null || reason.Length is < 4 or > 200)
-            return Problems.Field("reason", "查看完整号码须填写 4-200 字的理由", "a reason of 4-200 characters is required to unmask");
+        var errors = new FieldErrors();
+        if (!UnmaskReasons.TryCheck(body.Purpose, body.Reason, errors, out var reason)) return errors.ToProblem();
         var grid = await db.FindInScopeAsync(id, http.User.RequiredScope(), ct);
         if (grid is null) return Problems.RegionNotFound();
         if (grid.WorkerPhone is null) return Problems.NotFound("该网格未登记网格员电话", "No grid worker phone is recorded for this grid");

@@ -23,7 +23,7 @@ public sealed record ResidentDto(long Id, string Name, string IdMasked, string? 
 /// <summary>Search criteria travel in the body: ID and phone numbers never go into a URL.</summary>
 public sealed record ResidentSearch(int? RegionId, string? IdNumber, string? Phone, string? Name, long? AddressId, bool IncludeFormer = false);
 
-public sealed record UnmaskRequest(string? Field, string? Reason);
+public sealed record UnmaskRequest(string? Field, string? Reason, string? Purpose = null);
 
 public sealed record UnmaskResult(string Value);
 
@@ -131,8 +131,7 @@ public static class ResidentApi
     {
         var errors = new FieldErrors();
         if (body.Field is not ("id" or "phone")) errors.Add("field", "须为 id 或 phone", "must be id or phone");
-        var reason = body.Reason?.Trim();
-        if (reason is null || reason.Length is < 4 or > 200) errors.Add("reason", "查看完整信息须填写 4-200 字的理由", "a reason of 4-200 characters is required to unmask");
+        UnmaskReasons.TryCheck(body.Purpose, body.Reason, errors, out var reason);
         if (errors.Any) return (null, errors, false);
         var r = await db.Residents.AsNoTracking().FirstOrDefaultAsync(x => x.Id == residentId, ct);
         if (r is null || !scope.Contains(r.RegionPath)) return (null, errors, true);

@@ -20,7 +20,7 @@ namespace CivicGrid.Population.Features.Residents;
 /// ID and phone numbers never go into a URL.
 /// </summary>
 public sealed record ResidentExportRequest(int? RegionId, string? IdNumber, string? Phone, string? Name, long? AddressId, bool IncludeFormer = false,
-    bool Unmask = false, string? Reason = null)
+    bool Unmask = false, string? Reason = null, string? Purpose = null)
 {
     public ResidentSearch Search => new(RegionId, IdNumber, Phone, Name, AddressId, IncludeFormer);
 }
@@ -46,9 +46,7 @@ public static class ResidentExport
         var scope = user.RequiredScope();
         var errors = new FieldErrors();
         if (body.Unmask && !Permissions.Has(user, Permissions.Unmask)) return new Prepared(null, 0, errors, false, true, scope);
-        var reason = body.Reason?.Trim();
-        if (body.Unmask && (reason is null || reason.Length is < 4 or > 200))
-            errors.Add("reason", "导出完整信息须填写 4-200 字的理由", "a reason of 4-200 characters is required to export unmasked");
+        if (body.Unmask) UnmaskReasons.TryCheck(body.Purpose, body.Reason, errors, out _);
         var built = await ResidentApi.QueryAsync(body.Search, scope, db, places, protector, requireCriterion: false, ct);
         if (built.RegionMissing) return new Prepared(null, 0, errors, true, false, scope);
         foreach (var (field, messages) in built.Errors.ToDictionary())
@@ -123,7 +121,7 @@ public static class ResidentExport
         var now = time.GetUtcNow().UtcDateTime;
         // The audit line commits before any data leaves, with what was exported and why, never the data itself.
         db.Audit(Actor.From(http), now, body.Unmask ? "personal_data.export" : "population.residents.export", $"region:{prepared.Scope.RegionId}",
-            $"rows:{prepared.Rows} unmask:{(body.Unmask ? "yes" : "no")} criteria:{Criteria(body, prepared.Scope)}" + (body.Unmask ? $" reason:{body.Reason!.Trim()}" : ""));
+            $"rows:{prepared.Rows} unmask:{(body.Unmask ? "yes" : "no")} criteria:{Criteria(body, prepared.Scope)}" + (body.Unmask && UnmaskReasons.TryCheck(body.Purpose, body.Reason, new FieldErrors(), out var why) ? $" reason:{why}" : ""));
         await db.SaveChangesAsync(ct);
         // ClosedXML writes a whole package: a temporary file keeps 100,000 rows out of memory once written, and goes when sent.
         var file = new FileStream(Path.GetTempFileName(), FileMode.Create, FileAccess.ReadWrite, FileShare.None, 81920, FileOptions.DeleteOnClose);
