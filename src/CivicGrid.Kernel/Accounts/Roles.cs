@@ -42,19 +42,27 @@ public static class Permissions
     /// district-level account of one of these roles; the ingest endpoint also requires the district level.
     /// </summary>
     public const string IngestEvents = "ingest_events";
+    /// <summary>Read the units one belongs to, their members and rosters (every staff role has it).</summary>
+    public const string ReadUnits = "read_units";
+    /// <summary>Create and change units, their members and rosters in one's own region subtree.</summary>
+    public const string ManageUnits = "manage_units";
 
     private static readonly Dictionary<string, string[]> Grants = new()
     {
-        [Roles.DistrictAdmin] = [Unmask, ManageAccounts, ReadAudit, EditPlaces, ReadRegister, VerifyResidence, ImportRegister, IngestEvents],
-        [Roles.TownOfficer] = [Unmask, EditPlaces, ReadRegister, VerifyResidence, ImportRegister],
-        [Roles.VillageCadre] = [Unmask, EditPlaces, ReadRegister, VerifyResidence, ImportRegister],
-        [Roles.GridWorker] = [ReadRegister, VerifyResidence],
-        [Roles.PoliceOfficer] = [Unmask, ReadRegister, IngestEvents],
-        [Roles.Mediator] = [],
+        [Roles.DistrictAdmin] = [Unmask, ManageAccounts, ReadAudit, EditPlaces, ReadRegister, VerifyResidence, ImportRegister, IngestEvents, ReadUnits, ManageUnits],
+        [Roles.TownOfficer] = [Unmask, EditPlaces, ReadRegister, VerifyResidence, ImportRegister, ReadUnits, ManageUnits],
+        [Roles.VillageCadre] = [Unmask, EditPlaces, ReadRegister, VerifyResidence, ImportRegister, ReadUnits],
+        [Roles.GridWorker] = [ReadRegister, VerifyResidence, ReadUnits],
+        [Roles.PoliceOfficer] = [Unmask, ReadRegister, IngestEvents, ReadUnits],
+        // A mediator reads its committee (members, who is on duty); the cases come with the mediation module.
+        [Roles.Mediator] = [ReadUnits],
     };
 
     public static bool Has(ClaimsPrincipal user, string permission) =>
         user.FindFirstValue(ClaimTypes.Role) is { } role && Grants.TryGetValue(role, out var p) && p.Contains(permission);
+
+    /// <summary>True when the signed-in account is a member of unit <paramref name="unitId"/> (from its <c>cg:unit</c> claims).</summary>
+    public static bool InUnit(ClaimsPrincipal user, int unitId) => user.UnitIds().Contains(unitId);
 }
 
 /// <summary>Claim names the platform puts on a signed-in staff member.</summary>
@@ -64,6 +72,13 @@ public static class StaffClaims
     public const string RegionPath = "cg:region_path";
     public const string RegionLevel = "cg:region_level";
     public const string DisplayName = "cg:display_name";
+    /// <summary>One claim per unit the account is a member of; the value is the unit id.</summary>
+    public const string Unit = "cg:unit";
+
+    /// <summary>The ids of the units the signed-in account belongs to (refreshed with the security stamp, within a minute).</summary>
+    public static IReadOnlySet<int> UnitIds(this ClaimsPrincipal user) =>
+        user.FindAll(Unit).Select(c => int.TryParse(c.Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) ? id : 0)
+            .Where(id => id > 0).ToHashSet();
 
     /// <summary>The caller's region scope, or null when the caller is not a staff member.</summary>
     public static RegionScope? Scope(this ClaimsPrincipal user)
