@@ -250,8 +250,8 @@ public static class Accounts
     }
 }
 
-/// <summary>Puts the role and the region scope on the signed-in principal, so every check is a claim read.</summary>
-public sealed class StaffClaimsFactory(UserManager<StaffUser> users, IOptions<IdentityOptions> options)
+/// <summary>Puts the role, the region scope and the unit memberships on the signed-in principal, so every check is a claim read.</summary>
+public sealed class StaffClaimsFactory(UserManager<StaffUser> users, IOptions<IdentityOptions> options, KernelDbContext db)
     : UserClaimsPrincipalFactory<StaffUser>(users, options)
 {
     protected override async Task<ClaimsIdentity> GenerateClaimsAsync(StaffUser user)
@@ -262,6 +262,10 @@ public sealed class StaffClaimsFactory(UserManager<StaffUser> users, IOptions<Id
         identity.AddClaim(new Claim(StaffClaims.RegionPath, user.RegionPath));
         identity.AddClaim(new Claim(StaffClaims.RegionLevel, ((int)user.RegionLevel).ToString(System.Globalization.CultureInfo.InvariantCulture)));
         identity.AddClaim(new Claim(StaffClaims.DisplayName, user.DisplayName));
+        foreach (var unitId in await db.UnitMembers.AsNoTracking().Where(m => m.UserId == user.Id).Select(m => m.UnitId).ToListAsync())
+        {
+            identity.AddClaim(new Claim(StaffClaims.Unit, unitId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
         return identity;
     }
 }
