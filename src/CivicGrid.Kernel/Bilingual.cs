@@ -14,4 +14,11 @@ public static class Bilingual
 
     /// <summary>Both languages, for API messages read by people and programs alike.</summary>
     public static string Both(string zh, string en) => $"{zh} / {en}";
+
+    /// <summary>The current language's half of a message made by <see cref="Both"/> (a screen shows one language).</summary>
+    public static string PickFrom(string both)
+    {
+        var at = both.IndexOf(" / ", StringComparison.Ordinal);
+        return at < 0 ? both : Pick(both[..at], both[(at + 3)..]);
+    }
 }

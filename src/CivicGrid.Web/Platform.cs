@@ -40,6 +40,10 @@ public static class Platform
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddScoped<Kernel.Audit.CircuitActor>();
+        builder.Services.AddScoped<Kernel.Context.RequestContext>();
+        builder.Services.AddSingleton(config.GetSection(Kernel.SignIn.OneTimeCodeOptions.Section).Get<Kernel.SignIn.OneTimeCodeOptions>()
+            ?? new Kernel.SignIn.OneTimeCodeOptions());
+        builder.Services.AddSingleton<Kernel.SignIn.OneTimeCodes>();
         builder.Services.AddOpenApi();
         builder.Services.AddHealthChecks();
         builder.Services.AddProblemDetails();

@@ -1,4 +1,5 @@
 using CivicGrid.AntiFraud;
+using CivicGrid.Kernel.SignIn;
 using CivicGrid.Places;
 using CivicGrid.Population;
 using CivicGrid.Web;
@@ -37,6 +38,7 @@ var api = app.MapGroup("/api/v1");
 app.MapAccounts(api);
 app.MapUnits(api);
 app.MapAuditLog(api);
+api.MapSignInApi();
 app.MapPlaces(api);
 app.MapPopulation(api);
 app.MapAntiFraud(api);

@@ -60,6 +60,26 @@ public partial class LandlordTests(BrowserFixture browser)
         // The doorplate code came along: register the rental, then the tenant's declaration shows up to confirm.
         Assert.Equal(address.DoorplateToken, await landlord.GetByLabel("门牌码（扫描出租房门牌二维码）").InputValueAsync());
         await landlord.GetByRole(AriaRole.Button, new() { Name = "登记出租房" }).ClickAsync();
+        // A doorplate code proves nothing: the claim waits for the village, and the declaration stays hidden.
+        await landlord.GetByRole(AriaRole.Status).Filter(new() { HasText = "待网格员或村（社区）干部核实" }).WaitForAsync();
+        Assert.Equal(0, await landlord.Locator(".declaration").CountAsync());
+        await landlord.ScreenshotAsync(new() { Path = Shot("landlord-claim-pending-phone.png"), FullPage = true });
+
+        // The village cadre has seen the ownership document and verifies the claim on the phone.
+        var cadre = await browser.NewPageAsync(390, 844);
+        await new Pages.LoginPage(cadre).SignInAsync("cadre", CivicGrid.Testing.PlatformFactory.DemoPassword("cadre"));
+        await cadre.GotoAsync("/rentals/claims");
+        await cadre.GetByRole(AriaRole.Heading, new() { Name = "房东认领核实" }).WaitForAsync();
+        await Pages.LoginPage.WaitForCircuitAsync(cadre);
+        var claim = cadre.Locator(".claim").Filter(new() { HasText = "135****7777" });
+        await claim.GetByRole(AriaRole.Button, new() { Name = "核实通过" }).ClickAsync();
+        await claim.GetByRole(AriaRole.Alert).Filter(new() { HasText = "核实依据" }).WaitForAsync();
+        await claim.GetByRole(AriaRole.Radio, new() { Name = "产权证明材料" }).CheckAsync();
+        await cadre.ScreenshotAsync(new() { Path = Shot("claims-phone.png"), FullPage = true });
+        await claim.GetByRole(AriaRole.Button, new() { Name = "核实通过" }).ClickAsync();
+        await claim.WaitForAsync(new() { State = WaitForSelectorState.Detached });
+
+        await landlord.GotoAsync("/landlord");
         var card = landlord.Locator(".declaration").Filter(new() { HasText = "刘租客" });
         await card.WaitForAsync();
         Assert.Contains(Mask.IdNumber(tenantId), await card.InnerTextAsync());

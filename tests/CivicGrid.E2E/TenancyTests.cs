@@ -43,6 +43,19 @@ public partial class TenancyTests(BrowserFixture browser)
         await landlord.GetByRole(AriaRole.Heading, new() { Name = "我的出租房" }).WaitForAsync();
         await landlord.GetByRole(AriaRole.Button, new() { Name = "登记出租房" }).ClickAsync();
         await landlord.GetByRole(AriaRole.Status).Filter(new() { HasText = "出租房已登记" }).WaitForAsync();
+        // The village verifies the claim (its page is tried in LandlordTests); then the landlord reports tenants.
+        await browser.Factory.WithScopeAsync(async sp =>
+        {
+            var db = sp.GetRequiredService<PopulationDbContext>();
+            var property = await db.RentalProperties.AsNoTracking().Where(p => p.AddressId == address.Id).OrderByDescending(p => p.Id).FirstAsync();
+            var district = await sp.GetRequiredService<PlacesDbContext>().Regions.AsNoTracking().SingleAsync(r => r.Level == CivicGrid.Kernel.Regions.RegionLevel.District);
+            var (outcome, _) = await CivicGrid.Population.Features.Landlords.Claims.DecideAsync(db, property.Id, true,
+                new CivicGrid.Population.Features.Landlords.ClaimDecision { Evidence = "visit" }, new CivicGrid.Kernel.Regions.RegionScope(district.Id, district.RegionPath, district.Level),
+                CivicGrid.Kernel.Audit.Actor.System, DateTime.UtcNow, default);
+            Assert.Equal(CivicGrid.Population.Features.Landlords.Claims.Outcome.Done, outcome);
+            return true;
+        });
+        await landlord.GotoAsync("/landlord");
 
         await landlord.GetByText("登记租客入住").ClickAsync();
         await landlord.GetByLabel("租客姓名").FillAsync("何租客");

@@ -59,10 +59,9 @@ public static class Permissions
     };
 
     public static bool Has(ClaimsPrincipal user, string permission) =>
-        user.FindFirstValue(ClaimTypes.Role) is { } role && Grants.TryGetValue(role, out var p) && p.Contains(permission);
+        user.FindFirstValue(ClaimTypes.Role) is { } role && Has(role, permission);
 
-    /// <summary>True when the signed-in account is a member of unit <paramref name="unitId"/> (from its <c>cg:unit</c> claims).</summary>
-    public static bool InUnit(ClaimsPrincipal user, int unitId) => user.UnitIds().Contains(unitId);
+    public static bool Has(string role, string permission) => Grants.TryGetValue(role, out var p) && p.Contains(permission);
 }
 
 /// <summary>Claim names the platform puts on a signed-in staff member.</summary>
@@ -72,13 +71,8 @@ public static class StaffClaims
     public const string RegionPath = "cg:region_path";
     public const string RegionLevel = "cg:region_level";
     public const string DisplayName = "cg:display_name";
-    /// <summary>One claim per unit the account is a member of; the value is the unit id.</summary>
+    /// <summary>One claim per unit the account is a member of (the unit's id).</summary>
     public const string Unit = "cg:unit";
-
-    /// <summary>The ids of the units the signed-in account belongs to (refreshed with the security stamp, within a minute).</summary>
-    public static IReadOnlySet<int> UnitIds(this ClaimsPrincipal user) =>
-        user.FindAll(Unit).Select(c => int.TryParse(c.Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) ? id : 0)
-            .Where(id => id > 0).ToHashSet();
 
     /// <summary>The caller's region scope, or null when the caller is not a staff member.</summary>
     public static RegionScope? Scope(this ClaimsPrincipal user)

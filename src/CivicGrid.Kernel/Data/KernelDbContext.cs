@@ -24,12 +24,25 @@ public class KernelDbContext(DbContextOptions options) : IdentityDbContext<Staff
 
     public DbSet<UnitShift> UnitShifts => Set<UnitShift>();
 
+    public DbSet<SignIn.OneTimeCode> OneTimeCodes => Set<SignIn.OneTimeCode>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);
         builder.MapAuditEntries(owner: true);
         builder.Entity<DataProtectionKey>().ToTable("data_protection_keys");
         builder.MapUnits();
+        builder.Entity<SignIn.OneTimeCode>(e =>
+        {
+            e.ToTable("sign_in_codes");
+            e.Property(x => x.Purpose).HasMaxLength(32);
+            e.Property(x => x.PhoneIndex).HasMaxLength(32);
+            e.Property(x => x.CodeHash).HasMaxLength(32);
+            e.Property(x => x.SourceIndex).HasMaxLength(32);
+            e.HasIndex(x => new { x.PhoneIndex, x.CreatedAt });
+            e.HasIndex(x => new { x.SourceIndex, x.CreatedAt });
+            e.HasIndex(x => x.ExpiresAt);
+        });
         builder.Entity<StaffUser>(e =>
         {
             e.Property(x => x.DisplayName).HasMaxLength(64);

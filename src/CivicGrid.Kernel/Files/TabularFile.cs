@@ -16,9 +16,14 @@ public static class TabularFile
         using var buffer = new MemoryStream();
         stream.CopyTo(buffer);
         var bytes = buffer.ToArray();
-        return fileName.EndsWith(".xlsx", StringComparison.OrdinalIgnoreCase) ? ReadXlsx(bytes)
+        var rows = fileName.EndsWith(".xlsx", StringComparison.OrdinalIgnoreCase) ? ReadXlsx(bytes)
             : fileName.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) ? ReadCsv(Decode(bytes))
             : throw new InvalidDataException(Bilingual.Both("仅支持 .xlsx 或 .csv 文件", "only .xlsx and .csv files are accepted"));
+        foreach (var row in rows)
+        {
+            for (var c = 0; c < row.Length; c++) row[c] = Unneutralise(row[c]);
+        }
+        return rows;
     }
 
     /// <summary>UTF-8 when the bytes are valid UTF-8, GB18030 otherwise.</summary>
@@ -104,6 +109,33 @@ public static class TabularFile
         }
     }
 
+    /// <summary>
+    /// A cell as a spreadsheet must receive it from us: text starting with = + - @ (or a tab or carriage return) gets a leading
+    /// apostrophe, so neither Excel nor WPS runs it as a formula (CSV injection). <see cref="Read"/> takes the apostrophe off
+    /// again, so a downloaded list uploaded unchanged keeps its values.
+    /// </summary>
+    public static string SafeCell(string? value) =>
+        string.IsNullOrEmpty(value) ? "" : value[0] is '=' or '+' or '-' or '@' or '\t' or '\r' ? "'" + value : value;
+
+    /// <summary>One CSV field: neutralised (<see cref="SafeCell"/>) and quoted when it holds a comma, quote or line break.</summary>
+    public static string CsvField(string? value)
+    {
+        var v = SafeCell(value);
+        return v.AsSpan().IndexOfAny(',', '"', '\n') >= 0 || v.Contains('\r') ? "\"" + v.Replace("\"", "\"\"") + "\"" : v;
+    }
+
+    /// <summary>A CSV file (UTF-8 with BOM so Excel opens Chinese correctly) with every field neutralised.</summary>
+    public static byte[] WriteCsv(IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<string?>> rows)
+    {
+        var text = new StringBuilder("\uFEFF");
+        text.AppendJoin(',', headers.Select(CsvField)).Append('\n');
+        foreach (var row in rows) text.AppendJoin(',', row.Select(CsvField)).Append('\n');
+        return Encoding.UTF8.GetBytes(text.ToString());
+    }
+
+    private static string Unneutralise(string cell) =>
+        cell.Length > 1 && cell[0] == '\'' && cell[1] is '=' or '+' or '-' or '@' or '\t' or '\r' ? cell[1..] : cell;
+
     /// <summary>A one-sheet workbook with a bold header row.</summary>
     public static byte[] WriteXlsx(string sheetName, IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<object?>> rows)
     {
@@ -120,7 +152,7 @@ public static class TabularFile
             for (var c = 0; c < row.Count; c++)
             {
                 // Written as text so long digit strings (ID numbers, row numbers) are not turned into numbers.
-                sheet.Cell(r, c + 1).SetValue(row[c]?.ToString() ?? "");
+                sheet.Cell(r, c + 1).SetValue(SafeCell(row[c]?.ToString()));
             }
             r++;
         }

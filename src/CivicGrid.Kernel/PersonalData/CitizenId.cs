@@ -26,7 +26,7 @@ public static class CitizenId
     private static readonly DateOnly EarliestBirthDate = new(1900, 1, 1);
 
     /// <summary>
-    /// Trims, upper-cases a trailing x, upgrades a 15-digit first-generation number to 18 digits and
+    /// Folds full-width characters and drops spaces and hyphens (as input methods and pasted texts give them), upper-cases a trailing x, upgrades a 15-digit first-generation number to 18 digits and
     /// validates area (province) code, birth date and check character.
     /// </summary>
     /// <param name="input">The raw value as typed or imported.</param>
@@ -39,7 +39,7 @@ public static class CitizenId
     public static bool TryNormalize(string? input, out string normalized, out string? error, DateOnly? today = null)
     {
         normalized = string.Empty;
-        ReadOnlySpan<char> value = input.AsSpan().Trim();
+        ReadOnlySpan<char> value = Halfwidth.FoldIdentifier(input.AsSpan());
         if (value.IsEmpty)
         {
             error = "身份证号为空 / Citizen ID number is empty.";

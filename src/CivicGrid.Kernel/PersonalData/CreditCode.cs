@@ -7,9 +7,10 @@ namespace CivicGrid.Kernel.PersonalData;
 /// </summary>
 /// <remarks>
 /// Layout: registration authority (1), organization type (1), administrative area code (6),
-/// organization code per GB 11714 (9), check character (1). Only the alphabet and the overall check
-/// character are validated; the embedded organization-code check is not, as the standard's
-/// check character already catches every single-character error.
+/// organization code per GB 11714 (9), check character (1). The alphabet, the registration authority and
+/// the organization type it allows (GB 32100-2015 table 1), the province of the area code and the overall
+/// check character are validated; the embedded organization-code check is not, as the standard's check
+/// character already catches every single-character error.
 /// </remarks>
 public static class CreditCode
 {
@@ -25,14 +26,14 @@ public static class CreditCode
     // GB 11714 organization code: weights of the 8 body characters, check = 11 - sum mod 11.
     private static readonly int[] OrganizationCodeWeights = [3, 7, 9, 10, 5, 8, 4, 2];
 
-    /// <summary>Trims, upper-cases and validates a code.</summary>
+    /// <summary>Folds full-width characters, drops spaces and hyphens, upper-cases and validates a code.</summary>
     /// <param name="input">The raw value as typed or imported.</param>
     /// <param name="normalized">The 18-character code when valid, otherwise an empty string.</param>
     /// <param name="error">A bilingual message naming what is wrong; never contains the input.</param>
     public static bool TryNormalize(string? input, out string normalized, out string? error)
     {
         normalized = string.Empty;
-        ReadOnlySpan<char> value = input.AsSpan().Trim();
+        ReadOnlySpan<char> value = Halfwidth.FoldIdentifier(input.AsSpan());
         if (value.IsEmpty)
         {
             error = "统一社会信用代码为空 / Unified social credit code is empty.";
@@ -54,6 +55,24 @@ public static class CreditCode
                 error = "统一社会信用代码含有非法字符(不含I、O、Z、S、V) / Unified social credit code contains invalid characters (I, O, Z, S, V are not used).";
                 return false;
             }
+        }
+
+        if (!OrganizationTypes.TryGetValue(buffer[0], out var types))
+        {
+            error = "统一社会信用代码第1位（登记管理部门代码）无效 / Unified social credit code: the registration authority (1st character) is not valid.";
+            return false;
+        }
+
+        if (!types.Contains(buffer[1]))
+        {
+            error = "统一社会信用代码第2位（机构类别代码）与登记管理部门不符 / Unified social credit code: the organization type (2nd character) does not belong to its registration authority.";
+            return false;
+        }
+
+        if (!IsKnownArea(buffer.Slice(2, 6)))
+        {
+            error = "统一社会信用代码第3-8位（登记管理机关行政区划码）无效 / Unified social credit code: the area code (characters 3-8) is not valid.";
+            return false;
         }
 
         if (ComputeCheckCharacterUnchecked(buffer[..17]) != buffer[17])
@@ -150,6 +169,33 @@ public static class CreditCode
 
         // 31 - 0 would be 31, which has no character: the standard maps it to '0'.
         return Alphabet[(31 - sum % 31) % 31];
+    }
+
+    // GB 32100-2015 table 1: registration authority → the organization types it registers.
+    private static readonly Dictionary<char, string> OrganizationTypes = new()
+    {
+        ['1'] = "1239", // 机构编制: 机关, 事业单位, 群众团体, 其他
+        ['2'] = "19", // 外交
+        ['3'] = "123459", // 司法行政: 律师执业机构, 公证处, 基层法律服务所, 司法鉴定机构, 仲裁委员会, 其他
+        ['4'] = "19", // 文化
+        ['5'] = "1239", // 民政: 社会团体, 民办非企业单位, 基金会, 其他
+        ['6'] = "129", // 旅游
+        ['7'] = "129", // 宗教
+        ['8'] = "19", // 工会
+        ['9'] = "123", // 工商（市场监管）: 企业, 个体工商户, 农民专业合作社
+        ['A'] = "19", // 中央军委改革和编制办公室
+        ['N'] = "1239", // 农业: 组级, 村级, 乡镇级集体经济组织, 其他
+        ['Y'] = "1", // 其他
+    };
+
+    // Six digits whose first two are a province-level code of GB/T 2260, or 100000 for bodies registered nationally.
+    private static bool IsKnownArea(ReadOnlySpan<char> area)
+    {
+        if (area.ContainsAnyExceptInRange('0', '9')) return false;
+        if (area.SequenceEqual("100000")) return true;
+        var province = (area[0] - '0') * 10 + (area[1] - '0');
+        return province is (>= 11 and <= 15) or (>= 21 and <= 23) or (>= 31 and <= 37) or (>= 41 and <= 46) or (>= 50 and <= 54)
+            or (>= 61 and <= 65) or 71 or 81 or 82;
     }
 
     private static int ValueOf(char c) => c < 128 ? Alphabet.IndexOf(c, StringComparison.Ordinal) : -1;

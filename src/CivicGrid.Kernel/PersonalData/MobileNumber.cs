@@ -13,7 +13,7 @@ public static class MobileNumber
     private const int MaxInputLength = 32;
 
     /// <summary>
-    /// Removes spaces, hyphens and an optional "+86", "0086" or "86" country prefix, then validates.
+    /// Folds full-width characters, removes spaces, hyphens and an optional "+86", "0086" or "86" country prefix, then validates.
     /// </summary>
     /// <param name="input">The raw value as typed or imported.</param>
     /// <param name="normalized">The 11-digit number when valid, otherwise an empty string.</param>
@@ -21,7 +21,7 @@ public static class MobileNumber
     public static bool TryNormalize(string? input, out string normalized, out string? error)
     {
         normalized = string.Empty;
-        ReadOnlySpan<char> value = input.AsSpan().Trim();
+        ReadOnlySpan<char> value = Halfwidth.FoldIdentifier(input.AsSpan());
         if (value.IsEmpty)
         {
             error = "手机号为空 / Mobile number is empty.";

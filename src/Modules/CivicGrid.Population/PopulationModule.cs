@@ -38,6 +38,8 @@ public static class PopulationModule
         services.AddSingleton(new DoorplateAction(10, "居住申报", "Declare residence", token => $"/d/{token}/declare"));
         services.AddSingleton(new DoorplateAction(20, "房东登记出租房", "Landlords: register this rental", token => $"/landlord/login?token={token}"));
         services.AddSingleton<Features.Outbox.OutboxSignal>();
+        services.AddSingleton<Kernel.SignIn.ICodeSender, Features.Outbox.OutboxCodeSender>();
+        services.AddSingleton(new Kernel.SignIn.CodePurpose(Features.Landlords.Landlords.CodePurpose, "房东登录", "Landlord sign-in"));
         services.AddSingleton<Features.Outbox.OutboxDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<Features.Outbox.OutboxDispatcher>());
         services.AddHttpClient("outbox");
@@ -53,6 +55,8 @@ public static class PopulationModule
             Roles.DistrictAdmin, Roles.TownOfficer, Roles.VillageCadre, Roles.GridWorker, Roles.PoliceOfficer));
         services.AddSingleton(new NavEntry(21, "居住申报核实", "Declarations", "declarations", "home",
             Roles.DistrictAdmin, Roles.TownOfficer, Roles.VillageCadre, Roles.GridWorker));
+        services.AddSingleton(new NavEntry(21, "房东认领核实", "Landlord claims", "rentals/claims", "home",
+            Roles.DistrictAdmin, Roles.TownOfficer, Roles.VillageCadre, Roles.GridWorker));
         services.AddSingleton(new NavEntry(22, "批量导入", "Imports", "imports", "upload", Roles.DistrictAdmin, Roles.TownOfficer, Roles.VillageCadre));
         services.AddPopulationFieldWork();
         return services;
@@ -64,6 +68,7 @@ public static class PopulationModule
         api.MapResidentApi();
         Features.Tenancies.TenancyApi.MapTenancyApi(api);
         Features.Import.ImportApi.MapImportApi(api);
+        Features.Landlords.Claims.MapClaimsApi(api);
         api.MapPopulationFieldWork();
         app.MapPost("/landlord/logout", async (HttpContext http) =>
         {

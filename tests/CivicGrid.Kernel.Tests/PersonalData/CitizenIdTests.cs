@@ -167,7 +167,6 @@ public class CitizenIdTests
     [InlineData("1101051949123100")] // 16
     [InlineData("11010519491231002")] // 17
     [InlineData("11010519491231002X1")] // 19
-    [InlineData("1101051949123100２X")] // full-width digit
     public void TryNormalize_WrongLengthOrEmpty_IsRejected(string? input)
     {
         Assert.False(CitizenId.TryNormalize(input, out string normalized, out string? error, Today));
@@ -309,5 +308,16 @@ public class CitizenIdTests
         Assert.DoesNotContain(input.Trim(), error, StringComparison.OrdinalIgnoreCase);
         // Messages may mention "18", "17" or "1900"; anything longer would be a fragment of the value.
         Assert.DoesNotMatch(new Regex(@"\d{5,}"), error);
+    }
+
+    [Theory]
+    [InlineData("1101051949123100２X")] // one full-width digit
+    [InlineData("１１０１０５１９４９１２３１００２ｘ")] // all full-width, lower-case x
+    [InlineData("110105 19491231 002X")] // pasted with spaces
+    [InlineData("110105-19491231-002X")]
+    public void TryNormalize_FullWidthOrSeparated_IsFoldedToTheSameNumber(string input)
+    {
+        Assert.True(CitizenId.TryNormalize(input, out string normalized, out string? error, Today), error);
+        Assert.Equal("11010519491231002X", normalized);
     }
 }

@@ -92,7 +92,6 @@ public class CreditCodeTests
     [InlineData('Z')]
     [InlineData('S')]
     [InlineData('V')]
-    [InlineData('-')]
     [InlineData('中')]
     public void TryNormalize_CharacterOutsideAlphabet_IsRejected(char invalid)
     {
@@ -212,5 +211,50 @@ public class CreditCodeTests
 
         int check = 11 - sum % 11;
         return check switch { 10 => 'X', 11 => '0', _ => (char)('0' + check) };
+    }
+
+    [Fact]
+    public void TryNormalize_FullWidthAndSeparated_IsFolded()
+    {
+        Assert.True(CreditCode.TryNormalize("９１３５０１００Ｍ０００１００Ｙ４３", out string normalized, out string? error), error);
+        Assert.Equal("91350100M000100Y43", normalized);
+        Assert.True(CreditCode.TryNormalize("9135 0100 M000 100Y 43", out normalized, out _));
+        Assert.Equal("91350100M000100Y43", normalized);
+    }
+
+    [Theory]
+    [InlineData('B', '1', "registration authority")] // no authority B in GB 32100
+    [InlineData('9', '4', "organization type")] // market regulation registers 1, 2, 3 only
+    [InlineData('5', '4', "organization type")] // civil affairs: 1, 2, 3, 9
+    [InlineData('Y', '2', "organization type")]
+    public void TryNormalize_AuthorityOrTypeNotInTheStandard_IsRejected(char authority, char type, string named)
+    {
+        // A code with a correct check character, so only the position rule can refuse it.
+        var body = $"{authority}{type}350100M000100Y4";
+        var code = body + CreditCode.ComputeCheckCharacter(body);
+        Assert.False(CreditCode.TryNormalize(code, out _, out string? error));
+        Assert.Contains(named, error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("990100")] // no province 99
+    [InlineData("000000")]
+    public void TryNormalize_AreaWithoutProvince_IsRejected(string area)
+    {
+        var body = $"91{area}M000100Y4";
+        var code = body + CreditCode.ComputeCheckCharacter(body);
+        Assert.False(CreditCode.TryNormalize(code, out _, out string? error));
+        Assert.Contains("area code", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("91330109MA2H0XXXXX")]
+    [InlineData("52330109MJ0000000X")]
+    [InlineData("12100000400000000X")]
+    public void TryNormalize_ValidPositions_PassThePositionRules(string template)
+    {
+        var body = template[..17].Replace('X', '0');
+        var code = body + CreditCode.ComputeCheckCharacter(body);
+        Assert.True(CreditCode.TryNormalize(code, out _, out string? error), error);
     }
 }

@@ -72,7 +72,6 @@ public class MobileNumberTests
     [InlineData("(138)12345678")]
     [InlineData("13812345678+")]
     [InlineData("++8613812345678")]
-    [InlineData("１３８１２３４５６７８")] // full-width digits
     public void TryNormalize_InvalidCharacters_IsRejected(string input)
     {
         Assert.False(MobileNumber.TryNormalize(input, out _, out string? error));
@@ -119,5 +118,15 @@ public class MobileNumberTests
     {
         Assert.False(MobileNumber.TryNormalize(input, out _, out string? error));
         CitizenIdTests.AssertSafeBilingual(error, input);
+    }
+
+    [Theory]
+    [InlineData("１３８１２３４５６７８")] // full-width digits, as a Chinese input method gives them
+    [InlineData("＋８６ １３８－１２３４－５６７８")] // full-width plus, hyphens and an ideographic space
+    [InlineData("138\u30001234\u30005678")]
+    public void TryNormalize_FullWidthInput_IsFoldedToTheSameNumber(string input)
+    {
+        Assert.True(MobileNumber.TryNormalize(input, out string normalized, out string? error), error);
+        Assert.Equal("13812345678", normalized);
     }
 }

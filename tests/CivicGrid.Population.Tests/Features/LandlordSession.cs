@@ -13,6 +13,16 @@ namespace CivicGrid.Population.Tests.Features;
 /// <summary>Signs a landlord in on the phone pages as a browser does (code from the recorded outbox), and registers one rental.</summary>
 internal static partial class LandlordSession
 {
+    /// <summary>What a village cadre does after seeing the ownership document: the claim is verified.</summary>
+    public static async Task VerifyClaimAsync(IServiceProvider sp, long propertyId, DateTime now)
+    {
+        var places = sp.GetRequiredService<PlacesDbContext>();
+        var district = await places.Regions.AsNoTracking().SingleAsync(r => r.Level == CivicGrid.Kernel.Regions.RegionLevel.District);
+        var (outcome, _) = await Claims.DecideAsync(sp.GetRequiredService<PopulationDbContext>(), propertyId, true, new ClaimDecision { Evidence = "document" },
+            new CivicGrid.Kernel.Regions.RegionScope(district.Id, district.RegionPath, district.Level), CivicGrid.Kernel.Audit.Actor.System, now, default);
+        Assert.Equal(Claims.Outcome.Done, outcome);
+    }
+
     [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
     private static partial Regex AntiforgeryField();
 
@@ -20,7 +30,7 @@ internal static partial class LandlordSession
     private static partial Regex CodeInMessage();
 
     public static async Task<(HttpClient Client, long LandlordId, long PropertyId)> SignInAsync(PlatformFactory factory, string phone, string idNumber,
-        Address rental)
+        Address rental, bool verify = true)
     {
         var client = factory.CreateClient(new() { AllowAutoRedirect = false, HandleCookies = true });
         var page = await client.GetStringAsync("/landlord/login");
@@ -45,6 +55,7 @@ internal static partial class LandlordSession
             var (property, errors) = await Landlords.AddPropertyAsync(db, sp.GetRequiredService<PlacesDbContext>(), landlord.Id, rental.DoorplateToken, 2,
                 null, factory.Time.GetUtcNow().UtcDateTime, default);
             Assert.False(errors.Any);
+            if (verify) await VerifyClaimAsync(sp, property!.Id, factory.Time.GetUtcNow().UtcDateTime);
             return (client, landlord.Id, property!.Id);
         });
     }

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using CivicGrid.Kernel.PersonalData;
+using CivicGrid.Kernel.SignIn;
 using CivicGrid.Population.Data;
 using CivicGrid.Population.Features.Landlords;
 using CivicGrid.Population.Features.Outbox;
@@ -19,8 +20,7 @@ public partial class LandlordTests(PlatformFactory factory) : IClassFixture<Plat
         return await factory.WithScopeAsync(async sp =>
         {
             var db = sp.GetRequiredService<PopulationDbContext>();
-            var errors = await Landlords.SendCodeAsync(db, sp.GetRequiredService<PersonalDataProtector>(), sp.GetRequiredService<OutboxSignal>(), phone,
-                factory.Time.GetUtcNow().UtcDateTime, default);
+            var errors = await Landlords.SendCodeAsync(sp.GetRequiredService<OneTimeCodes>(), phone, "127.0.0.1", default);
             Assert.False(errors.Any);
             var message = await db.Outbox.AsNoTracking().OrderByDescending(m => m.Id).FirstAsync();
             Assert.Equal(Mask.Phone(MobileNumber.TryNormalize(phone, out var p, out _) ? p : ""), message.RecipientMasked);
@@ -30,7 +30,7 @@ public partial class LandlordTests(PlatformFactory factory) : IClassFixture<Plat
 
     private Task<(Landlord? Landlord, Kernel.Web.FieldErrors Errors, bool NeedsRegistration)> VerifyAsync(Landlords.Registration form) =>
         factory.WithScopeAsync(sp => Landlords.VerifyAsync(sp.GetRequiredService<PopulationDbContext>(), sp.GetRequiredService<PersonalDataProtector>(),
-            form, "127.0.0.1", factory.Time.GetUtcNow().UtcDateTime, default));
+            sp.GetRequiredService<OneTimeCodes>(), form, "127.0.0.1", factory.Time.GetUtcNow().UtcDateTime, default));
 
     [Fact]
     public async Task SignIn_NewEnterprise_RegistersWithCreditCode()

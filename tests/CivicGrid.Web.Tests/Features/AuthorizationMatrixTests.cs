@@ -123,7 +123,11 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
                 };
                 population.Landlords.Add(landlord);
                 await population.SaveChangesAsync();
-                var property = new RentalProperty { LandlordId = landlord.Id, AddressId = address.Id, RegionPath = address.RegionPath, Rooms = 1, RegisteredAt = DateTime.UtcNow };
+                // Pending: a verify or reject from outside the area would show as a change.
+                var property = new RentalProperty
+                {
+                    LandlordId = landlord.Id, AddressId = address.Id, RegionPath = address.RegionPath, Rooms = 1, RegisteredAt = DateTime.UtcNow, Claim = PropertyClaim.Pending,
+                };
                 population.RentalProperties.Add(property);
                 await population.SaveChangesAsync();
                 tenancy = new Tenancy
@@ -170,6 +174,7 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
             ("id", f.VillageId.ToString()), ("addressId", f.AddressId.ToString()), ("userId", f.AdminUserId),
             ("declarationId", f.DeclarationId.ToString()), ("residentId", f.ResidentId.ToString()), ("alertId", f.AlertId.ToString()), ("jobId", f.JobId.ToString()),
             ("tenancyId", f.TenancyId.ToString()), ("permitId", f.PermitId.ToString()), ("name", "flagged_numbers"),
+            ("propertyId", f.PropertyId.ToString()),
         })
         {
             url = System.Text.RegularExpressions.Regex.Replace(url, $@"\{{{name}(:[a-z]+)?\}}", value);
@@ -204,6 +209,8 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
             "POST /api/v1/landlord/tenancies" => new { propertyId = f.PropertyId, name = "越权", idNumber = "11010519491231002X", moveIn = "2026-11-01" },
             "POST /api/v1/landlord/tenancies/{tenancyId:long}/move-out" => new { moveOut = "2026-11-20" },
             "POST /api/v1/antifraud/alerts/{alertId:long}/unmask" => new { reason = "越权查看身份" },
+            "POST /api/v1/rental-claims/{propertyId:long}/verify" => new { evidence = "document", note = "越权核实" },
+            "POST /api/v1/rental-claims/{propertyId:long}/reject" => new { note = "越权驳回认领" },
             "POST /api/v1/accounts" => new { userName = "intruder", displayName = "越权", role = Roles.VillageCadre, regionId = f.VillageId, password = "Strong@2021" },
             _ => null,
         };
@@ -235,7 +242,7 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
             Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{e.Key} anonymous answered {(int)response.StatusCode}");
         }
         // The public ones are few and known.
-        Assert.Equal(["POST /api/v1/account/login"], endpoints.Where(e => e.Anonymous).Select(e => e.Key).Order().ToArray());
+        Assert.Equal(["POST /api/v1/account/login", "POST /api/v1/sign-in/codes"], endpoints.Where(e => e.Anonymous).Select(e => e.Key).Order().ToArray());
     }
 
     [Theory]
@@ -272,6 +279,8 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
         Assert.False(rogue);
         var decided = await factory.WithScopeAsync(sp => sp.GetRequiredService<PopulationDbContext>().Declarations.AnyAsync(d => d.Id == f.DeclarationId && d.Status != DeclarationStatus.Pending));
         Assert.False(decided);
+        var claimDecided = await factory.WithScopeAsync(sp => sp.GetRequiredService<PopulationDbContext>().RentalProperties.AnyAsync(p => p.Id == f.PropertyId && p.Claim != PropertyClaim.Pending));
+        Assert.False(claimDecided);
         var movedOut = await factory.WithScopeAsync(sp => sp.GetRequiredService<PopulationDbContext>().Tenancies.AnyAsync(t => t.Id == f.TenancyId && t.MoveOut != null));
         Assert.False(movedOut);
         var visited = await factory.WithScopeAsync(sp => sp.GetRequiredService<PopulationDbContext>().Visits.AnyAsync(v => v.AddressId == f.AddressId));

@@ -1,8 +1,9 @@
-using System.Text;
 using CivicGrid.Kernel;
 using CivicGrid.Kernel.Accounts;
 using CivicGrid.Kernel.Audit;
 using CivicGrid.Kernel.Data;
+using CivicGrid.Kernel.Files;
+using CivicGrid.Kernel.Time;
 using CivicGrid.Kernel.Web;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -66,24 +67,12 @@ public static class AuditLog
         TimeProvider time, CancellationToken ct)
     {
         var rows = await QueryAsync(db, http.User.RequiredScope(), new AuditQuery(from, to, user, action, null, null), 100_000, ct);
-        var csv = new StringBuilder("\uFEFFid,at_utc,user,role,region_path,action,target,client,details\n");
-        foreach (var r in rows)
-        {
-            csv.Append(r.Id).Append(',').Append(r.At.ToString("O")).Append(',').Append(Csv(r.UserName)).Append(',').Append(Csv(r.Role)).Append(',')
-                .Append(Csv(r.RegionPath)).Append(',').Append(Csv(r.Action)).Append(',').Append(Csv(r.Target)).Append(',')
-                .Append(Csv(r.ClientAddress)).Append(',').Append(Csv(r.Details)).Append('\n');
-        }
+        var csv = TabularFile.WriteCsv(["id", "at_utc", "at_china", "user", "role", "region_path", "action", "target", "client", "details"],
+            rows.Select(r => (IReadOnlyList<string?>)[r.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), r.At.ToString("O"),
+                ChinaTime.Second(r.At), r.UserName, r.Role, r.RegionPath, r.Action, r.Target, r.ClientAddress, r.Details]));
         db.Audit(Actor.From(http), time.GetUtcNow().UtcDateTime, "audit.export", "audit", $"{rows.Count} rows");
         await db.SaveChangesAsync(ct);
-        return Results.File(Encoding.UTF8.GetBytes(csv.ToString()), "text/csv; charset=utf-8", "audit.csv");
-    }
-
-    private static string Csv(string? value)
-    {
-        if (string.IsNullOrEmpty(value)) return "";
-        // Cells starting with = + - @ are quoted with a leading apostrophe so Excel does not run them as formulas.
-        var v = value[0] is '=' or '+' or '-' or '@' ? "'" + value : value;
-        return v.Contains(',') || v.Contains('"') || v.Contains('\n') ? "\"" + v.Replace("\"", "\"\"") + "\"" : v;
+        return Results.File(csv, "text/csv; charset=utf-8", "audit.csv");
     }
 }
 

@@ -1,7 +1,7 @@
-using System.Security.Claims;
 using CivicGrid.Kernel;
 using CivicGrid.Kernel.Accounts;
 using CivicGrid.Kernel.Audit;
+using CivicGrid.Kernel.Context;
 using CivicGrid.Kernel.Data;
 using CivicGrid.Kernel.Files;
 using CivicGrid.Kernel.Time;
@@ -30,7 +30,7 @@ public static class Units
     {
         var units = api.MapGroup("/units").WithTags("Units")
             .RequireAuthorization(p => p.RequireAssertion(c => Permissions.Has(c.User, Permissions.ReadUnits)));
-        units.MapGet("/", async (HttpContext http, KernelDbContext db, CancellationToken ct) => TypedResults.Ok(await ListAsync(db, http.User, ct)));
+        units.MapGet("/", async (HttpContext http, KernelDbContext db, CancellationToken ct) => TypedResults.Ok(await ListAsync(db, Acting.From(http), ct)));
         units.MapGet("/roster-template", () => TypedResults.File(RosterTemplate(), XlsxType, "值班表模板.xlsx"));
         units.MapPost("/", Create);
         units.MapGet("/{unitId:int}", Get);
@@ -60,18 +60,19 @@ public static class Units
 
     public sealed record ShiftRequest(string? UserName, string? Start, string? End);
 
-    public static bool CanManage(ClaimsPrincipal user, OrgUnit unit) =>
-        Permissions.Has(user, Permissions.ManageUnits) && user.Scope() is { } scope && scope.Contains(unit.RegionPath);
+    public static bool CanManage(Acting acting, OrgUnit unit) =>
+        acting.Has(Permissions.ManageUnits) && acting.Scope is { } scope && scope.Contains(unit.RegionPath);
 
-    public static bool CanRead(ClaimsPrincipal user, OrgUnit unit) =>
-        CanManage(user, unit) || (Permissions.Has(user, Permissions.ReadUnits) && Permissions.InUnit(user, unit.Id));
+    /// <summary>Managers read their subtree's units; everyone else reads the units it is a member of.</summary>
+    public static bool CanRead(Acting acting, OrgUnit unit) =>
+        CanManage(acting, unit) || (acting.Has(Permissions.ReadUnits) && acting.InUnit(unit.Id));
 
     /// <summary>Units the caller manages (its subtree, for managers) and the units it belongs to.</summary>
-    public static async Task<List<UnitDto>> ListAsync(KernelDbContext db, ClaimsPrincipal user, CancellationToken ct)
+    public static async Task<List<UnitDto>> ListAsync(KernelDbContext db, Acting user, CancellationToken ct)
     {
-        var scope = user.RequiredScope();
-        var mine = user.UnitIds().ToList();
-        var manages = Permissions.Has(user, Permissions.ManageUnits);
+        var scope = user.RequiredScope;
+        var mine = user.UnitIds.ToList();
+        var manages = user.Has(Permissions.ManageUnits);
         var (lo, hi) = (scope.Path, scope.PathUpperBound);
         var rows = await db.Units.AsNoTracking()
             .Where(u => mine.Contains(u.Id) || (manages && string.Compare(u.RegionPath, lo) >= 0 && string.Compare(u.RegionPath, hi) < 0))
@@ -82,7 +83,7 @@ public static class Units
     }
 
     /// <summary>The unit if the caller may read it; null otherwise (the same answer as for a unit that does not exist).</summary>
-    public static async Task<OrgUnit?> FindReadableAsync(KernelDbContext db, ClaimsPrincipal user, int unitId, CancellationToken ct)
+    public static async Task<OrgUnit?> FindReadableAsync(KernelDbContext db, Acting user, int unitId, CancellationToken ct)
     {
         var unit = await db.Units.FirstOrDefaultAsync(u => u.Id == unitId, ct);
         return unit is not null && CanRead(user, unit) ? unit : null;
@@ -103,13 +104,13 @@ public static class Units
     }
 
     /// <summary>Creates a unit at a region of the caller's subtree. Nothing is written when errors come back.</summary>
-    public static async Task<(OrgUnit? Unit, FieldErrors Errors)> CreateAsync(UnitRequest body, ClaimsPrincipal user, Actor actor,
+    public static async Task<(OrgUnit? Unit, FieldErrors Errors)> CreateAsync(UnitRequest body, Acting user,
         KernelDbContext db, RegionDirectory regions, TimeProvider time, CancellationToken ct)
     {
         var errors = CheckUnit(body);
         RegionInfo? region = null;
         if (body.RegionId is null) errors.Add("regionId", "必须选择所在区域", "regionId is required");
-        else if ((region = await regions.FindInScopeAsync(body.RegionId.Value, user.RequiredScope(), ct)) is null)
+        else if ((region = await regions.FindInScopeAsync(body.RegionId.Value, user.RequiredScope, ct)) is null)
             errors.Add("regionId", "区域不存在或不在您的辖区内", "region not found or outside your area");
         if (errors.Any) return (null, errors);
         var name = body.Name!.Trim();
@@ -128,20 +129,21 @@ public static class Units
     private static async Task<Results<Created<UnitDto>, ValidationProblem, ProblemHttpResult>> Create(UnitRequest body, HttpContext http,
         KernelDbContext db, RegionDirectory regions, TimeProvider time, CancellationToken ct)
     {
-        if (!Permissions.Has(http.User, Permissions.ManageUnits)) return Problems.Forbidden("无权新建单位", "You may not create units");
-        var (unit, errors) = await CreateAuditedAsync(body, http.User, Actor.From(http), db, regions, time, ct);
+        var acting = Acting.From(http);
+        if (!acting.Has(Permissions.ManageUnits)) return Problems.Forbidden("无权新建单位", "You may not create units");
+        var (unit, errors) = await CreateAuditedAsync(body, acting, db, regions, time, ct);
         return unit is null ? errors.ToProblem()
             : TypedResults.Created($"/api/v1/units/{unit.Id}", new UnitDto(unit.Id, unit.Name, unit.Kind, UnitKinds.Title(unit.Kind), unit.RegionId, null, 0, true));
     }
 
     /// <summary>Create with its audit line in one transaction (the unit's id is only known after the insert).</summary>
-    public static async Task<(OrgUnit? Unit, FieldErrors Errors)> CreateAuditedAsync(UnitRequest body, ClaimsPrincipal user, Actor actor,
+    public static async Task<(OrgUnit? Unit, FieldErrors Errors)> CreateAuditedAsync(UnitRequest body, Acting user,
         KernelDbContext db, RegionDirectory regions, TimeProvider time, CancellationToken ct)
     {
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var (unit, errors) = await CreateAsync(body, user, actor, db, regions, time, ct);
+        var (unit, errors) = await CreateAsync(body, user, db, regions, time, ct);
         if (unit is null) return (null, errors);
-        db.Audit(actor, time.GetUtcNow().UtcDateTime, "unit.create", $"unit:{unit.Id}", $"kind={unit.Kind} region={unit.RegionId}");
+        db.Audit(user.Actor, time.GetUtcNow().UtcDateTime, "unit.create", $"unit:{unit.Id}", $"kind={unit.Kind} region={unit.RegionId}");
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         return (unit, errors);
@@ -149,19 +151,21 @@ public static class Units
 
     private static async Task<Results<Ok<UnitDetail>, ProblemHttpResult>> Get(int unitId, HttpContext http, KernelDbContext db, UnitDirectory directory, CancellationToken ct)
     {
-        var unit = await FindReadableAsync(db, http.User, unitId, ct);
+        var acting = Acting.From(http);
+        var unit = await FindReadableAsync(db, acting, unitId, ct);
         if (unit is null) return UnitNotFound();
         return TypedResults.Ok(new UnitDetail(unit.Id, unit.Name, unit.Kind, UnitKinds.Title(unit.Kind), unit.RegionId, unit.HeadUserId,
-            CanManage(http.User, unit), await directory.MembersAsync(unit.Id, ct)));
+            CanManage(acting, unit), await directory.MembersAsync(unit.Id, ct)));
     }
 
     private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> Update(int unitId, UnitRequest body, HttpContext http,
         KernelDbContext db, TimeProvider time, CancellationToken ct)
     {
-        var unit = await FindReadableAsync(db, http.User, unitId, ct);
+        var acting = Acting.From(http);
+        var unit = await FindReadableAsync(db, acting, unitId, ct);
         if (unit is null) return UnitNotFound();
-        if (!CanManage(http.User, unit)) return ReadOnly();
-        var errors = await UpdateAsync(unit, body, Actor.From(http), db, time, ct);
+        if (!CanManage(acting, unit)) return ReadOnly();
+        var errors = await UpdateAsync(unit, body, acting.Actor, db, time, ct);
         return errors.Any ? errors.ToProblem() : TypedResults.NoContent();
     }
 
@@ -186,16 +190,18 @@ public static class Units
     private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> AddMember(int unitId, MemberRequest body, HttpContext http,
         KernelDbContext db, TimeProvider time, CancellationToken ct)
     {
-        var unit = await FindReadableAsync(db, http.User, unitId, ct);
+        var acting = Acting.From(http);
+        var unit = await FindReadableAsync(db, acting, unitId, ct);
         if (unit is null) return UnitNotFound();
-        if (!CanManage(http.User, unit)) return ReadOnly();
-        var errors = await SetMemberAsync(unit, body, http.User.RequiredScope(), Actor.From(http), db, time, ct);
+        if (!CanManage(acting, unit)) return ReadOnly();
+        var errors = await SetMemberAsync(unit, body, acting.RequiredScope, acting.Actor, db, time, ct);
         return errors.Any ? errors.ToProblem() : TypedResults.NoContent();
     }
 
     /// <summary>
     /// Adds a staff account of the manager's subtree to the unit, or changes its role there. Role head makes it the unit's
-    /// head; the previous head stays a member.
+    /// head; the previous head stays a member. The member's cookie picks up its new unit claims at the next security-stamp
+    /// check (every minute), which rebuilds the claims without signing anyone out.
     /// </summary>
     public static async Task<FieldErrors> SetMemberAsync(OrgUnit unit, MemberRequest body, Kernel.Regions.RegionScope scope, Actor actor,
         KernelDbContext db, TimeProvider time, CancellationToken ct)
@@ -206,22 +212,20 @@ public static class Units
         var account = string.IsNullOrEmpty(name) ? null : await db.Users.FirstOrDefaultAsync(u => u.UserName == name, ct);
         if (account is null || !scope.Contains(account.RegionPath))
             errors.Add("userName", "账号不存在或不在您的辖区内", "account not found or outside your area");
-        if (errors.Any) return errors;
-        var member = await db.UnitMembers.FirstOrDefaultAsync(m => m.UnitId == unit.Id && m.UserId == account!.Id, ct);
-        if (member is null) db.UnitMembers.Add(member = new UnitMember { UnitId = unit.Id, UserId = account!.Id });
+        if (errors.Any || account is null) return errors;
+        var member = await db.UnitMembers.FirstOrDefaultAsync(m => m.UnitId == unit.Id && m.UserId == account.Id, ct);
+        if (member is null) db.UnitMembers.Add(member = new UnitMember { UnitId = unit.Id, UserId = account.Id });
         member.Role = body.Role!;
-        if (body.Role == UnitRoles.Head && unit.HeadUserId != account!.Id)
+        if (body.Role == UnitRoles.Head && unit.HeadUserId != account.Id)
         {
             var previous = await db.UnitMembers.FirstOrDefaultAsync(m => m.UnitId == unit.Id && m.UserId == unit.HeadUserId, ct);
             if (previous is not null) previous.Role = UnitRoles.Member;
             unit.HeadUserId = account.Id;
         }
-        else if (body.Role != UnitRoles.Head && unit.HeadUserId == account!.Id)
+        else if (body.Role != UnitRoles.Head && unit.HeadUserId == account.Id)
         {
             unit.HeadUserId = null;
         }
-        // The member's unit claims change: a new security stamp makes its cookie pick them up at the next check.
-        account.SecurityStamp = Guid.NewGuid().ToString("N");
         db.Audit(actor, time.GetUtcNow().UtcDateTime, "unit.member_set", $"unit:{unit.Id}", $"user={account.Id} role={member.Role}");
         await db.SaveChangesAsync(ct);
         return errors;
@@ -230,10 +234,11 @@ public static class Units
     private static async Task<Results<NoContent, ProblemHttpResult>> RemoveMember(int unitId, string userId, HttpContext http,
         KernelDbContext db, TimeProvider time, CancellationToken ct)
     {
-        var unit = await FindReadableAsync(db, http.User, unitId, ct);
+        var acting = Acting.From(http);
+        var unit = await FindReadableAsync(db, acting, unitId, ct);
         if (unit is null) return UnitNotFound();
-        if (!CanManage(http.User, unit)) return ReadOnly();
-        return await RemoveMemberAsync(unit, userId, Actor.From(http), db, time, ct)
+        if (!CanManage(acting, unit)) return ReadOnly();
+        return await RemoveMemberAsync(unit, userId, acting.Actor, db, time, ct)
             ? TypedResults.NoContent() : Problems.NotFound("该账号不是本单位成员", "The account is not a member of this unit");
     }
 
@@ -246,7 +251,6 @@ public static class Units
         db.UnitMembers.Remove(member);
         db.UnitShifts.RemoveRange(await db.UnitShifts.Where(s => s.UnitId == unit.Id && s.UserId == userId && s.StartUtc > now).ToListAsync(ct));
         if (unit.HeadUserId == userId) unit.HeadUserId = null;
-        if (await db.Users.FirstOrDefaultAsync(u => u.Id == userId, ct) is { } account) account.SecurityStamp = Guid.NewGuid().ToString("N");
         db.Audit(actor, now, "unit.member_remove", $"unit:{unit.Id}", $"user={userId}");
         await db.SaveChangesAsync(ct);
         return true;
@@ -255,11 +259,11 @@ public static class Units
     /// <summary>The shifts of a unit overlapping the week that starts on <paramref name="monday"/> (China dates).</summary>
     public static async Task<List<ShiftDto>> WeekAsync(KernelDbContext db, int unitId, DateOnly monday, CancellationToken ct)
     {
-        var from = ChinaTime.StartOfDayUtc(monday);
-        var to = ChinaTime.StartOfDayUtc(monday.AddDays(7));
+        var start = ChinaTime.StartOfDayUtc(monday);
+        var end = ChinaTime.StartOfDayUtc(monday.AddDays(7));
         var rows = await (from s in db.UnitShifts.AsNoTracking()
                           join u in db.Users.AsNoTracking() on s.UserId equals u.Id
-                          where s.UnitId == unitId && s.StartUtc < to && s.EndUtc > from
+                          where s.UnitId == unitId && s.StartUtc < end && s.EndUtc > start
                           orderby s.StartUtc
                           select new { s, u.UserName, u.DisplayName }).ToListAsync(ct);
         return rows.Select(r => new ShiftDto(r.s.Id, r.s.UserId, r.UserName ?? "", r.DisplayName, r.s.StartUtc, r.s.EndUtc,
@@ -271,7 +275,8 @@ public static class Units
     private static async Task<Results<Ok<List<ShiftDto>>, ValidationProblem, ProblemHttpResult>> GetRoster(int unitId, string? week, HttpContext http,
         KernelDbContext db, ChinaClock clock, CancellationToken ct)
     {
-        var unit = await FindReadableAsync(db, http.User, unitId, ct);
+        var acting = Acting.From(http);
+        var unit = await FindReadableAsync(db, acting, unitId, ct);
         if (unit is null) return UnitNotFound();
         var day = clock.Today;
         if (week is not null && !DateOnly.TryParseExact(week, ChinaTime.DateFormat, out day))
@@ -302,10 +307,11 @@ public static class Units
     private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> AddShift(int unitId, ShiftRequest body, HttpContext http,
         KernelDbContext db, TimeProvider time, CancellationToken ct)
     {
-        var unit = await FindReadableAsync(db, http.User, unitId, ct);
+        var acting = Acting.From(http);
+        var unit = await FindReadableAsync(db, acting, unitId, ct);
         if (unit is null) return UnitNotFound();
-        if (!CanManage(http.User, unit)) return ReadOnly();
-        var (_, errors) = await AddShiftsAsync(unit, [new ShiftRow(1, body.UserName ?? "", body.Start ?? "", body.End ?? "")], Actor.From(http), db, time, ct);
+        if (!CanManage(acting, unit)) return ReadOnly();
+        var (_, errors) = await AddShiftsAsync(unit, [new ShiftRow(1, body.UserName ?? "", body.Start ?? "", body.End ?? "")], acting.Actor, db, time, ct);
         if (errors.Count == 0) return TypedResults.NoContent();
         var fields = new FieldErrors();
         foreach (var e in errors)
@@ -316,10 +322,11 @@ public static class Units
     private static async Task<Results<NoContent, ProblemHttpResult>> RemoveShift(int unitId, long shiftId, HttpContext http,
         KernelDbContext db, TimeProvider time, CancellationToken ct)
     {
-        var unit = await FindReadableAsync(db, http.User, unitId, ct);
+        var acting = Acting.From(http);
+        var unit = await FindReadableAsync(db, acting, unitId, ct);
         if (unit is null) return UnitNotFound();
-        if (!CanManage(http.User, unit)) return ReadOnly();
-        return await RemoveShiftAsync(unit, shiftId, Actor.From(http), db, time, ct)
+        if (!CanManage(acting, unit)) return ReadOnly();
+        return await RemoveShiftAsync(unit, shiftId, acting.Actor, db, time, ct)
             ? TypedResults.NoContent() : Problems.NotFound("班次不存在", "Shift not found");
     }
 
@@ -370,14 +377,15 @@ public static class Units
     private static async Task<Results<Ok<ImportResult>, ValidationProblem, ProblemHttpResult>> Import(int unitId, IFormFile? file, HttpContext http,
         KernelDbContext db, TimeProvider time, CancellationToken ct)
     {
-        var unit = await FindReadableAsync(db, http.User, unitId, ct);
+        var acting = Acting.From(http);
+        var unit = await FindReadableAsync(db, acting, unitId, ct);
         if (unit is null) return UnitNotFound();
-        if (!CanManage(http.User, unit)) return ReadOnly();
+        if (!CanManage(acting, unit)) return ReadOnly();
         if (file is null) return Problems.Field("file", "请上传 .xlsx 或 .csv 文件", "upload an .xlsx or .csv file");
         await using var stream = file.OpenReadStream();
         var (rows, readErrors) = ReadRoster(stream, file.FileName);
         if (readErrors.Count > 0) return RowProblem(readErrors);
-        var (added, errors) = await AddShiftsAsync(unit, rows, Actor.From(http), db, time, ct);
+        var (added, errors) = await AddShiftsAsync(unit, rows, acting.Actor, db, time, ct);
         return errors.Count > 0 ? RowProblem(errors) : TypedResults.Ok(new ImportResult(added));
     }
 
@@ -386,7 +394,8 @@ public static class Units
     private static async Task<Results<Ok<IReadOnlyList<UnitMemberInfo>>, ValidationProblem, ProblemHttpResult>> OnDuty(int unitId, DateTimeOffset? at,
         HttpContext http, KernelDbContext db, UnitDirectory directory, CancellationToken ct)
     {
-        var unit = await FindReadableAsync(db, http.User, unitId, ct);
+        var acting = Acting.From(http);
+        var unit = await FindReadableAsync(db, acting, unitId, ct);
         if (unit is null) return UnitNotFound();
         return TypedResults.Ok(await directory.OnDutyAsync(unit.Id, at, ct));
     }

@@ -108,6 +108,9 @@ public enum ImportStatus
 
     /// <summary>The file could not be read, or the import broke off; nothing was imported.</summary>
     Failed = 4,
+
+    /// <summary>Left running by a crash or restart: not run again by itself; someone resumes it (the file is kept).</summary>
+    Interrupted = 5,
 }
 
 /// <summary>A bulk import in the background. The uploaded file is kept until the job has run, then dropped.</summary>
@@ -169,6 +172,40 @@ public sealed class RentalProperty : IRegionScoped
     public string RegionPath { get; set; } = "";
     public int Rooms { get; set; }
     public DateTime RegisteredAt { get; set; }
+
+    /// <summary>Whether the landlord's claim to the address is verified; only a verified property shows its residents.</summary>
+    public PropertyClaim Claim { get; set; }
+
+    /// <summary>How the claim was verified (an ownership document, a visit) or why it was rejected.</summary>
+    public string? ClaimNote { get; set; }
+
+    public DateTime? DecidedAt { get; set; }
+    public string? DecidedBy { get; set; }
+}
+
+/// <summary>
+/// A landlord's claim to a rental property. A doorplate code is printed on the door for everyone, so reading it proves
+/// nothing: a claim made by a landlord waits for a grid worker or village cadre (ownership document or visit); a claim on
+/// an address another landlord already holds goes to the village. Rentals registered by staff (imports) are verified.
+/// </summary>
+public enum PropertyClaim
+{
+    Verified = 0,
+    Pending = 1,
+
+    /// <summary>Another landlord holds the address: the village (not a grid worker) decides.</summary>
+    Disputed = 2,
+    Rejected = 3,
+}
+
+/// <summary>How a claim was verified.</summary>
+public enum ClaimEvidence
+{
+    /// <summary>An ownership document (不动产权证, 房产证, 租赁合同 of the owner) was seen.</summary>
+    Document = 1,
+
+    /// <summary>A visit on site confirmed the landlord.</summary>
+    Visit = 2,
 }
 
 /// <summary>A one-time sign-in code sent to a landlord's phone; only its hash is stored.</summary>
@@ -414,6 +451,9 @@ public class PopulationDbContext(DbContextOptions options) : DbContext(options)
         {
             e.ToTable("rental_properties");
             e.Property(x => x.RegionPath).HasMaxLength(128);
+            e.Property(x => x.ClaimNote).HasMaxLength(200);
+            e.Property(x => x.DecidedBy).HasMaxLength(64);
+            e.HasIndex(x => new { x.RegionPath, x.Claim });
             e.HasIndex(x => new { x.LandlordId, x.AddressId }).IsUnique();
             e.HasIndex(x => x.AddressId);
             e.HasIndex(x => new { x.RegionPath, x.Id });

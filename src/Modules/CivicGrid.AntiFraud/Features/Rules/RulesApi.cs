@@ -53,8 +53,9 @@ public static class RulesApi
         if (admin.Export(name) is not { } rows) return Problems.NotFound("名单不存在", "No such watchlist");
         if (string.Equals(format, "csv", StringComparison.OrdinalIgnoreCase))
         {
-            // With a BOM, so Excel opens the Chinese sources correctly.
-            return TypedResults.File(Encoding.UTF8.GetPreamble().Concat(Encoding.UTF8.GetBytes(RulePackAdmin.Csv(rows))).ToArray(), "text/csv; charset=utf-8", name + ".csv");
+            // Neutralised for Excel (a value like =1+1 is not run); the upload reads it back to the same values.
+            return TypedResults.File(TabularFile.WriteCsv(["value", "source"], rows.Select(r => (IReadOnlyList<string?>)[r.Value, r.Source])),
+                "text/csv; charset=utf-8", name + ".csv");
         }
         var xlsx = TabularFile.WriteXlsx(name, ["值 value", "来源 source"], rows.Select(r => (IReadOnlyList<object?>)[r.Value, r.Source]));
         return TypedResults.File(xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name + ".xlsx");

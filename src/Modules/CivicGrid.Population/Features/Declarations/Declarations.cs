@@ -1,10 +1,10 @@
 using System.Security.Cryptography;
 using CivicGrid.Kernel;
-using CivicGrid.Kernel.Time;
 using CivicGrid.Kernel.Accounts;
 using CivicGrid.Kernel.Audit;
 using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Kernel.Regions;
+using CivicGrid.Kernel.Time;
 using CivicGrid.Kernel.Web;
 using CivicGrid.Places.Data;
 using CivicGrid.Population.Data;

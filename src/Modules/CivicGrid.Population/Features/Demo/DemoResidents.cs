@@ -1,6 +1,6 @@
-using CivicGrid.Kernel.Time;
 using CivicGrid.Kernel.Data;
 using CivicGrid.Kernel.PersonalData;
+using CivicGrid.Kernel.Time;
 using CivicGrid.Places.Contracts;
 using CivicGrid.Places.Features.Demo;
 using CivicGrid.Population.Data;

@@ -1,12 +1,13 @@
-using CivicGrid.Kernel.Time;
-using ClosedXML.Excel;
 using CivicGrid.Kernel.Accounts;
 using CivicGrid.Kernel.Audit;
+using CivicGrid.Kernel.Files;
+using CivicGrid.Kernel.Time;
 using CivicGrid.Kernel.Web;
 using CivicGrid.Places.Data;
 using CivicGrid.Population.Data;
 using CivicGrid.Population.Features.Permits;
 using CivicGrid.Population.Features.Visits;
+using ClosedXML.Excel;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -41,7 +42,7 @@ public static class ListExport
         foreach (var row in rows)
         {
             r++;
-            for (var c = 0; c < row.Length; c++) sheet.Cell(r, c + 1).SetValue(row[c] ?? "");
+            for (var c = 0; c < row.Length; c++) sheet.Cell(r, c + 1).SetValue(TabularFile.SafeCell(row[c]));
         }
         sheet.SheetView.FreezeRows(1);
         using var output = new MemoryStream();

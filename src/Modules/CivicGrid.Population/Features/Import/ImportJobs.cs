@@ -62,80 +62,138 @@ public sealed class Importer
         Enqueue(job.Id);
         return job;
     }
+
+    /// <summary>Puts an interrupted job of the caller's area back on the queue; null when there is no such job.</summary>
+    public async Task<ImportJob?> ResumeAsync(PopulationDbContext db, long jobId, RegionScope scope, CancellationToken ct)
+    {
+        var job = await db.ImportJobs.FirstOrDefaultAsync(j => j.Id == jobId, ct);
+        if (job is null || !scope.Contains(job.RegionPath) || job.Status != ImportStatus.Interrupted || job.Content is null) return null;
+        job.Status = ImportStatus.Queued;
+        job.Message = null;
+        await db.SaveChangesAsync(ct);
+        Enqueue(job.Id);
+        return job;
+    }
 }
 
-/// <summary>Runs queued imports one at a time; jobs left queued or running by a restart are picked up again at start.</summary>
+/// <summary>
+/// Runs queued imports one at a time. At start, queued jobs are queued again; a job left running by a crash is marked
+/// interrupted (it may have been what brought the machine down) and waits for someone to resume it. A failing job is
+/// marked failed and the worker goes on with the next one: no job can stop the platform.
+/// </summary>
 public sealed class ImportWorker(IServiceScopeFactory scopes, Importer queue, TimeProvider time, ILogger<ImportWorker> logger) : BackgroundService
 {
+    public static readonly string InterruptedMessage = Bilingual.Both("导入因平台重启而中断，未导入任何数据；可点击“继续导入”重新开始",
+        "the import was interrupted by a restart; nothing was imported; choose Resume to run it again");
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using (var scope = scopes.CreateScope())
+        try
         {
-            var db = scope.ServiceProvider.GetRequiredService<PopulationDbContext>();
-            try
-            {
-                foreach (var id in await db.ImportJobs.Where(j => j.Status == ImportStatus.Queued || j.Status == ImportStatus.Running)
-                    .OrderBy(j => j.Id).Select(j => j.Id).ToListAsync(stoppingToken))
-                {
-                    queue.Enqueue(id);
-                }
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // The table may not exist yet while migrations run; new uploads still reach the queue.
-                logger.LogInformation(e, "Import queue not restored at start");
-            }
+            await RestoreAsync(stoppingToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The table may not exist yet while migrations run; new uploads still reach the queue.
+            logger.LogInformation(e, "Import queue not restored at start");
         }
         await foreach (var jobId in queue.Reader.ReadAllAsync(stoppingToken))
         {
-            await RunAsync(jobId, stoppingToken);
+            try
+            {
+                await RunAsync(jobId, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "Import job {JobId} failed", jobId);
+                await MarkFailedAsync(jobId, Bilingual.Both("导入中断，未导入任何数据", "the import broke off; nothing was imported"));
+            }
+        }
+    }
+
+    /// <summary>What start does: queued jobs go back on the queue, running ones become interrupted.</summary>
+    public async Task RestoreAsync(CancellationToken ct)
+    {
+        using var scope = scopes.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<PopulationDbContext>();
+        await db.ImportJobs.Where(j => j.Status == ImportStatus.Running)
+            .ExecuteUpdateAsync(u => u.SetProperty(j => j.Status, ImportStatus.Interrupted).SetProperty(j => j.Message, InterruptedMessage), ct);
+        foreach (var id in await db.ImportJobs.Where(j => j.Status == ImportStatus.Queued).OrderBy(j => j.Id).Select(j => j.Id).ToListAsync(ct))
+        {
+            queue.Enqueue(id);
+        }
+    }
+
+    /// <summary>Records a failure through a fresh context: the job's own context may be unusable after what went wrong.</summary>
+    private async Task MarkFailedAsync(long jobId, string message)
+    {
+        try
+        {
+            using var scope = scopes.CreateScope();
+            var db = scope.ServiceProvider.GetRequiredService<PopulationDbContext>();
+            var job = await db.ImportJobs.FirstOrDefaultAsync(j => j.Id == jobId, CancellationToken.None);
+            if (job is not null && job.Status is not (ImportStatus.Succeeded or ImportStatus.Rejected or ImportStatus.Failed))
+            {
+                job.Status = ImportStatus.Failed;
+                job.Message = message;
+                job.Content = null;
+                job.FinishedAt = time.GetUtcNow().UtcDateTime;
+                await db.SaveChangesAsync(CancellationToken.None);
+            }
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Import job {JobId}: the failure could not be recorded", jobId);
+        }
+        finally
+        {
+            queue.Forget(jobId);
         }
     }
 
     public async Task RunAsync(long jobId, CancellationToken ct)
     {
-        using var scope = scopes.CreateScope();
-        var sp = scope.ServiceProvider;
-        var db = sp.GetRequiredService<PopulationDbContext>();
-        var job = await db.ImportJobs.FirstOrDefaultAsync(j => j.Id == jobId, ct);
-        if (job is null || job.Content is null || job.Status is not (ImportStatus.Queued or ImportStatus.Running)) return;
-        job.Status = ImportStatus.Running;
-        await db.SaveChangesAsync(ct);
-        var actor = new Actor(job.UserId, job.UserName, job.Role, job.RegionPath, job.ClientAddress);
-        try
+        using (var scope = scopes.CreateScope())
         {
-            var sheet = TabularFile.Read(new MemoryStream(job.Content), job.FileName);
-            job.Rows = Math.Max(0, sheet.Count - 1);
-            var places = sp.GetRequiredService<PlacesDbContext>();
-            var region = await places.Regions.AsNoTracking().FirstAsync(r => r.Id == job.RegionId, ct);
-            var summary = await ImportKinds.RunAsync(job.Kind, db, places, sp.GetRequiredService<PersonalDataProtector>(), sheet,
-                new RegionScope(region.Id, region.RegionPath, region.Level), actor, time.GetUtcNow().UtcDateTime,
-                new Progress<int>(n => queue.Report(jobId, n)), ct);
-            db.ChangeTracker.Clear();
-            job = await db.ImportJobs.FirstAsync(j => j.Id == jobId, ct);
-            job.Rows = summary.Rows;
-            (job.Inserted, job.Updated, job.Unchanged, job.ErrorCount) = (summary.Inserted, summary.Updated, summary.Unchanged, summary.Errors.Count);
-            job.Status = summary.Succeeded ? ImportStatus.Succeeded : ImportStatus.Rejected;
-            job.ErrorReport = summary.Succeeded ? null : ResidentImport.ErrorReport(summary.Errors);
-            job.Message = summary.Succeeded ? null : Bilingual.Both($"{summary.Errors.Count} 处错误，未导入任何数据", $"{summary.Errors.Count} errors; nothing was imported");
+            var sp = scope.ServiceProvider;
+            var db = sp.GetRequiredService<PopulationDbContext>();
+            var job = await db.ImportJobs.FirstOrDefaultAsync(j => j.Id == jobId, ct);
+            if (job is null || job.Content is null || job.Status is not ImportStatus.Queued) return;
+            job.Status = ImportStatus.Running;
+            await db.SaveChangesAsync(ct);
+            var actor = new Actor(job.UserId, job.UserName, job.Role, job.RegionPath, job.ClientAddress);
+            try
+            {
+                var sheet = TabularFile.Read(new MemoryStream(job.Content), job.FileName);
+                var places = sp.GetRequiredService<PlacesDbContext>();
+                var region = await places.Regions.AsNoTracking().FirstAsync(r => r.Id == job.RegionId, ct);
+                var summary = await ImportKinds.RunAsync(job.Kind, db, places, sp.GetRequiredService<PersonalDataProtector>(), sheet,
+                    new RegionScope(region.Id, region.RegionPath, region.Level), actor, time.GetUtcNow().UtcDateTime,
+                    new Progress<int>(n => queue.Report(jobId, n)), ct);
+                db.ChangeTracker.Clear();
+                job = await db.ImportJobs.FirstAsync(j => j.Id == jobId, ct);
+                job.Rows = summary.Rows;
+                (job.Inserted, job.Updated, job.Unchanged, job.ErrorCount) = (summary.Inserted, summary.Updated, summary.Unchanged, summary.Errors.Count);
+                job.Status = summary.Succeeded ? ImportStatus.Succeeded : ImportStatus.Rejected;
+                job.ErrorReport = summary.Succeeded ? null : ResidentImport.ErrorReport(summary.Errors);
+                job.Message = summary.Succeeded ? null
+                    : summary.Errors is [{ Column: "" } only] ? only.Reason
+                    : Bilingual.Both($"{summary.Errors.Count} 处错误，未导入任何数据", $"{summary.Errors.Count} errors; nothing was imported");
+            }
+            catch (InvalidDataException e)
+            {
+                job.Status = ImportStatus.Failed;
+                job.Message = e.Message;
+            }
+            job.Content = null;
+            job.FinishedAt = time.GetUtcNow().UtcDateTime;
+            await db.SaveChangesAsync(ct);
+            queue.Forget(jobId);
         }
-        catch (InvalidDataException e)
-        {
-            job.Status = ImportStatus.Failed;
-            job.Message = e.Message;
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            logger.LogError(e, "Import job {JobId} failed", jobId);
-            db.ChangeTracker.Clear();
-            job = await db.ImportJobs.FirstAsync(j => j.Id == jobId, ct);
-            job.Status = ImportStatus.Failed;
-            job.Message = Bilingual.Both("导入中断，未导入任何数据", "the import broke off; nothing was imported");
-        }
-        job.Content = null;
-        job.FinishedAt = time.GetUtcNow().UtcDateTime;
-        await db.SaveChangesAsync(ct);
-        queue.Forget(jobId);
     }
 }
 
@@ -150,6 +208,7 @@ public static class ImportApi
         imports.MapPost("/residents", Upload).DisableAntiforgery();
         imports.MapGet("/{jobId:long}", Get);
         imports.MapGet("/{jobId:long}/errors", Errors);
+        imports.MapPost("/{jobId:long}/resume", Resume);
         imports.MapGet("/templates/residents", () => TypedResults.File(ResidentImport.Template(),
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "居住人员导入模板.xlsx"));
         return api;
@@ -178,6 +237,15 @@ public static class ImportApi
         if (job is null || !http.User.RequiredScope().Contains(job.RegionPath))
             return Problems.NotFound("导入任务不存在或不在您的辖区内", "Import not found or outside your area");
         return TypedResults.Ok(queue.ToDto(job));
+    }
+
+    /// <summary>Queues an interrupted job again (its file is still stored).</summary>
+    private static async Task<Results<Accepted<ImportJobDto>, ProblemHttpResult>> Resume(long jobId, HttpContext http, PopulationDbContext db,
+        Importer queue, CancellationToken ct)
+    {
+        var job = await queue.ResumeAsync(db, jobId, http.User.RequiredScope(), ct);
+        if (job is null) return Problems.NotFound("没有可继续的导入任务（不存在、不在您的辖区内或未中断）", "No interrupted import with this id in your area");
+        return TypedResults.Accepted($"/api/v1/imports/{job.Id}", queue.ToDto(job));
     }
 
     private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> Errors(long jobId, HttpContext http, PopulationDbContext db, CancellationToken ct)

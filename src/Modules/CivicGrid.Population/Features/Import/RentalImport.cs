@@ -73,6 +73,7 @@ public static class RentalImport
             }
             foreach (var missing in columns.Where(h => h.Required && !map.ContainsKey(h.Zh)))
                 errors.Add(new ImportError(1, missing.Zh, "", $"缺少必需的列“{missing.Zh}” / the required column '{missing.En}' is missing"));
+            if (errors.Count == 0 && rows.Count == 1) errors.Add(new ImportError(2, "", "", ResidentImport.NoRows));
             return map;
         }
     }

@@ -1,4 +1,3 @@
-using CivicGrid.Kernel.Time;
 using System.Data.Common;
 using System.Globalization;
 using CivicGrid.Kernel.Audit;
@@ -6,6 +5,7 @@ using CivicGrid.Kernel.Data;
 using CivicGrid.Kernel.Files;
 using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Kernel.Regions;
+using CivicGrid.Kernel.Time;
 using CivicGrid.Places.Data;
 using CivicGrid.Population.Data;
 using Microsoft.EntityFrameworkCore;
@@ -29,6 +29,23 @@ public static class ResidentImport
 {
     public const int MaxErrors = 100_000;
 
+    public const string NoRows = "文件没有数据行 / the file has no rows";
+
+    /// <summary>Test-only hooks of the insert phase, for the current async flow only (so parallel imports are not touched).</summary>
+    internal sealed class WriteHooks
+    {
+        /// <summary>Rows per insert batch (normally <see cref="InsertBatch"/>).</summary>
+        public int? BatchSize;
+
+        /// <summary>Awaited by the background task before it prepares a batch: a slow preparation.</summary>
+        public Func<Task>? BeforePrepare;
+
+        /// <summary>Called after a batch was handed to the insert (before the loop moves on).</summary>
+        public Action? AfterBatch;
+    }
+
+    internal static readonly AsyncLocal<WriteHooks?> Hooks = new();
+
     /// <summary>Columns of the template: (Chinese header, English alias, required).</summary>
     public static readonly (string Zh, string En, bool Required)[] Headers =
     [
@@ -48,6 +65,7 @@ public static class ResidentImport
         if (sheet.Count == 0) return new ImportSummary(0, 0, 0, 0, [new ImportError(1, "", "", "文件为空 / the file is empty")]);
         var columns = MapHeaders(sheet[0], errors);
         if (errors.Count > 0) return new ImportSummary(sheet.Count - 1, 0, 0, 0, errors);
+        if (sheet.Count == 1) return new ImportSummary(0, 0, 0, 0, [new ImportError(2, "", "", NoRows)]);
 
         // Doorplates of the importer's area, by token: one query, then dictionary look-ups per row.
         var addresses = await places.Addresses.AsNoTracking().InScope(scope)
@@ -235,9 +253,9 @@ public static class ResidentImport
             var deferred = (largeLoad ?? (inserts.Count >= DeferIndexesFrom && inserts.Count * 4L >= tableSize))
                 ? BulkInsert.DeferIndexes(connection, tx, "residents") : [];
             {
-                object?[][] Prepare(int from, long firstId)
+                object?[][] Prepare(int from, long firstId, int size)
                 {
-                    var batch = new object?[Math.Min(InsertBatch, inserts.Count - from)][];
+                    var batch = new object?[Math.Min(size, inserts.Count - from)][];
                     Parallel.For(0, batch.Length, k =>
                     {
                         var i = inserts[from + k];
@@ -252,13 +270,23 @@ public static class ResidentImport
                     });
                     return batch;
                 }
-                var next = inserts.Count > 0 ? Task.Run(() => Prepare(0, id + 1), ct) : null;
-                for (var from = 0; from < inserts.Count; from += InsertBatch)
+                var hooks = Hooks.Value;
+                var batchSize = hooks?.BatchSize ?? InsertBatch;
+                // The batch start is copied before the task is started: the task may run after the loop has moved on.
+                Task<object?[][]> PrepareLater(int start, long firstId) => Task.Run(async () =>
+                {
+                    if (hooks?.BeforePrepare is { } wait) await wait();
+                    return Prepare(start, firstId, batchSize);
+                }, ct);
+                var next = inserts.Count > 0 ? PrepareLater(0, id + 1) : null;
+                for (var from = 0; from < inserts.Count; from += batchSize)
                 {
                     var batch = await next!;
-                    next = from + InsertBatch < inserts.Count ? Task.Run(() => Prepare(from + InsertBatch, id + 1 + from + InsertBatch), ct) : null;
+                    var nextFrom = from + batchSize;
+                    next = nextFrom < inserts.Count ? PrepareLater(nextFrom, id + 1 + nextFrom) : null;
                     ct.ThrowIfCancellationRequested();
                     foreach (var values in batch) insert.Add(values);
+                    hooks?.AfterBatch?.Invoke();
                     progress?.Report(rows.Count + rows.Count / 2 + (from + batch.Length) / 2);
                 }
                 id += inserts.Count;
@@ -274,6 +302,9 @@ public static class ResidentImport
         }
         finally
         {
+            // After a failure the rolled-back transaction is still attached to the context; detached here so the context
+            // (and whoever records the failure) can go on using its connection.
+            if (db.Database.CurrentTransaction is not null) await db.Database.UseTransactionAsync(null, CancellationToken.None);
             await db.Database.CloseConnectionAsync();
         }
     }

@@ -3,7 +3,9 @@ using System.Security.Cryptography;
 using System.Text;
 using CivicGrid.Kernel;
 using CivicGrid.Kernel.Audit;
+using CivicGrid.Kernel.Context;
 using CivicGrid.Kernel.PersonalData;
+using CivicGrid.Kernel.SignIn;
 using CivicGrid.Kernel.Web;
 using CivicGrid.Places.Data;
 using CivicGrid.Population.Data;
@@ -25,30 +27,15 @@ public static class Landlords
     public const string Scheme = "landlord";
     public const string Policy = "landlord";
     public const string LandlordIdClaim = "cg:landlord_id";
-    public static readonly TimeSpan CodeLifetime = TimeSpan.FromMinutes(10);
-    public const int MaxCodeAttempts = 5;
+    /// <summary>The purpose of a landlord's one-time code (a code for another purpose does not sign a landlord in).</summary>
+    public const string CodePurpose = "landlord";
 
     public static long? LandlordId(ClaimsPrincipal user) =>
         long.TryParse(user.FindFirstValue(LandlordIdClaim), out var id) ? id : null;
 
-    /// <summary>Sends a 6-digit code to the phone (through the outbox). The code itself is stored only as a hash.</summary>
-    public static async Task<FieldErrors> SendCodeAsync(PopulationDbContext db, PersonalDataProtector protector, OutboxSignal outbox, string? phoneInput,
-        DateTime now, CancellationToken ct)
-    {
-        var errors = new FieldErrors();
-        if (!MobileNumber.TryNormalize(phoneInput, out var phone, out var error))
-        {
-            errors.Add("phone", error!);
-            return errors;
-        }
-        var index = protector.BlindIndex("phone", phone);
-        var code = RandomNumberGenerator.GetInt32(0, 1_000_000).ToString("000000", System.Globalization.CultureInfo.InvariantCulture);
-        db.OneTimeCodes.Add(new OneTimeCode { PhoneIndex = index, CodeHash = Hash(index, code), ExpiresAt = now + CodeLifetime });
-        OutboxSignal.Enqueue(db, protector, phone, $"【萧山基层智治】您的房东登录验证码为 {code}，{CodeLifetime.TotalMinutes:0} 分钟内有效，请勿告诉他人。", now);
-        await db.SaveChangesAsync(ct);
-        outbox.Notify();
-        return errors;
-    }
+    /// <summary>Sends a 6-digit code to the phone through the platform's one-time-code sign-in (hashed, rate-limited).</summary>
+    public static async Task<FieldErrors> SendCodeAsync(OneTimeCodes codes, string? phoneInput, string? clientAddress, CancellationToken ct) =>
+        (await codes.RequestAsync(CodePurpose, phoneInput, clientAddress, ct)).Errors;
 
     public sealed class Registration
     {
@@ -65,28 +52,11 @@ public static class Landlords
     /// credit code are required). Null with errors otherwise; a code allows 5 attempts and 10 minutes.
     /// </summary>
     public static async Task<(Landlord? Landlord, FieldErrors Errors, bool NeedsRegistration)> VerifyAsync(PopulationDbContext db,
-        PersonalDataProtector protector, Registration form, string? clientAddress, DateTime now, CancellationToken ct)
+        PersonalDataProtector protector, OneTimeCodes codes, Registration form, string? clientAddress, DateTime now, CancellationToken ct)
     {
-        var errors = new FieldErrors();
-        if (!MobileNumber.TryNormalize(form.Phone, out var phone, out var phoneError))
-        {
-            errors.Add("phone", phoneError!);
-            return (null, errors, false);
-        }
-        var index = protector.BlindIndex("phone", phone);
-        var code = await db.OneTimeCodes.Where(c => c.PhoneIndex == index && !c.Used && c.ExpiresAt > now).OrderByDescending(c => c.Id).FirstOrDefaultAsync(ct);
-        if (code is null || code.Attempts >= MaxCodeAttempts)
-        {
-            errors.Add("code", "验证码已失效，请重新获取", "the code has expired: ask for a new one");
-            return (null, errors, false);
-        }
-        if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(code.CodeHash), Encoding.ASCII.GetBytes(Hash(index, form.Code?.Trim() ?? ""))))
-        {
-            code.Attempts++;
-            await db.SaveChangesAsync(ct);
-            errors.Add("code", "验证码错误", "wrong code");
-            return (null, errors, false);
-        }
+        var (ticket, errors) = await codes.CheckAsync(CodePurpose, form.Phone, form.Code, ct);
+        if (ticket is null) return (null, errors, false);
+        var (phone, index) = (ticket.Phone, ticket.PhoneIndex);
         var landlord = await db.Landlords.FirstOrDefaultAsync(l => l.PhoneIndex == index, ct);
         if (landlord is null)
         {
@@ -107,10 +77,20 @@ public static class Landlords
             };
             db.Landlords.Add(landlord);
         }
-        code.Used = true;
-        await db.SaveChangesAsync(ct);
-        db.Audit(LandlordActor(landlord, clientAddress), now, "population.landlord.sign_in", $"landlord:{landlord.Id}");
-        await db.SaveChangesAsync(ct);
+        // Spent before the landlord is stored: a double submit signs in once, the other answer says the code is spent.
+        if (!await codes.ConsumeAsync(ticket, ct))
+        {
+            errors.Add("code", "验证码已失效，请重新获取", "the code has expired: ask for a new one");
+            return (null, errors, false);
+        }
+        // The new landlord's id comes with the first save: the audit line commits with it in one transaction.
+        await using (var tx = await db.Database.BeginTransactionAsync(ct))
+        {
+            await db.SaveChangesAsync(ct);
+            db.Audit(LandlordActor(landlord, clientAddress), now, "population.landlord.sign_in", $"landlord:{landlord.Id}");
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+        }
         return (landlord, errors, false);
     }
 
@@ -119,41 +99,67 @@ public static class Landlords
     public static async Task SignInAsync(HttpContext http, Landlord landlord)
     {
         var identity = new ClaimsIdentity([new Claim(LandlordIdClaim, landlord.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            new Claim(ClaimTypes.Name, landlord.PhoneMasked)], Scheme);
+            new Claim(ClaimTypes.Name, landlord.PhoneMasked), new Claim(PersonClaims.Subject, $"landlord:{landlord.Id}"),
+            new Claim(PersonClaims.Purpose, CodePurpose), new Claim(PersonClaims.PhoneIndex, landlord.PhoneIndex)], Scheme);
         await http.SignInAsync(Scheme, new ClaimsPrincipal(identity));
     }
 
-    private static string Hash(string phoneIndex, string code) =>
-        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(phoneIndex + ":" + code)));
-
-    /// <summary>Registers a rental property at the doorplate's address; the same address twice is one property.</summary>
+    /// <summary>
+    /// Claims a rental property at the doorplate's address. The claim is pending until a grid worker or village cadre
+    /// verifies it; on an address another landlord holds it is disputed and goes to the village. Claiming the same address
+    /// again changes the rooms (and puts a rejected claim back to pending); every change is audited with it.
+    /// </summary>
     public static async Task<(RentalProperty? Property, FieldErrors Errors)> AddPropertyAsync(PopulationDbContext db, PlacesDbContext places, long landlordId,
         string? token, int rooms, string? clientAddress, DateTime now, CancellationToken ct)
     {
         var errors = new FieldErrors();
         token = token?.Trim();
-        var address = token is null ? null : await places.Addresses.AsNoTracking().FirstOrDefaultAsync(a => a.DoorplateToken == token, ct);
+        var address = string.IsNullOrEmpty(token) ? null : await places.Addresses.AsNoTracking().FirstOrDefaultAsync(a => a.DoorplateToken == token, ct);
         if (address is null) errors.Add("token", "门牌码无效，请扫描出租房门上的二维码", "unknown doorplate: scan the QR code on the rental's door");
         if (rooms is < 1 or > 500) errors.Add("rooms", "出租间数须在 1 到 500 之间", "rooms must be between 1 and 500");
         if (errors.Any) return (null, errors);
+        var actor = new Actor(null, $"landlord:{landlordId}", "landlord", "", clientAddress);
+        var held = await db.RentalProperties.AnyAsync(p => p.AddressId == address!.Id && p.LandlordId != landlordId && p.Claim == PropertyClaim.Verified, ct);
         var existing = await db.RentalProperties.FirstOrDefaultAsync(p => p.LandlordId == landlordId && p.AddressId == address!.Id, ct);
         if (existing is not null)
         {
+            var before = (existing.Rooms, existing.Claim);
             existing.Rooms = rooms;
-            await db.SaveChangesAsync(ct);
+            if (existing.Claim == PropertyClaim.Rejected) existing.Claim = held ? PropertyClaim.Disputed : PropertyClaim.Pending;
+            if (before != (existing.Rooms, existing.Claim))
+            {
+                db.Audit(actor, now, "population.property.update", $"property:{existing.Id}", $"rooms {before.Rooms}→{rooms}; claim {before.Claim}→{existing.Claim}");
+                await db.SaveChangesAsync(ct);
+            }
             return (existing, errors);
         }
-        var property = new RentalProperty { LandlordId = landlordId, AddressId = address!.Id, RegionPath = address.RegionPath, Rooms = rooms, RegisteredAt = now };
+        var property = new RentalProperty
+        {
+            LandlordId = landlordId, AddressId = address!.Id, RegionPath = address.RegionPath, Rooms = rooms, RegisteredAt = now,
+            Claim = held ? PropertyClaim.Disputed : PropertyClaim.Pending,
+        };
         db.RentalProperties.Add(property);
-        db.Audit(new Actor(null, $"landlord:{landlordId}", "landlord", "", clientAddress), now, "population.property.register", $"address:{address.Id}");
+        db.Audit(actor, now, "population.property.register", $"address:{address.Id}", property.Claim.ToString());
         await db.SaveChangesAsync(ct);
         return (property, errors);
     }
 
-    /// <summary>Pending declarations at the landlord's properties.</summary>
+    /// <summary>The landlord's verified properties: the only ones whose residents and declarations the landlord sees.</summary>
+    public static IQueryable<RentalProperty> Held(PopulationDbContext db, long landlordId) =>
+        db.RentalProperties.Where(p => p.LandlordId == landlordId && p.Claim == PropertyClaim.Verified);
+
+    /// <summary>Pending declarations at the landlord's verified properties.</summary>
     public static IQueryable<Declaration> PendingAtProperties(PopulationDbContext db, long landlordId) =>
         db.Declarations.Where(d => d.Status == DeclarationStatus.Pending
-            && db.RentalProperties.Any(p => p.LandlordId == landlordId && p.AddressId == d.AddressId));
+            && db.RentalProperties.Any(p => p.LandlordId == landlordId && p.AddressId == d.AddressId && p.Claim == PropertyClaim.Verified));
+
+    public static string ClaimTitle(PropertyClaim c) => c switch
+    {
+        PropertyClaim.Verified => Bilingual.Pick("已核实", "Verified"),
+        PropertyClaim.Pending => Bilingual.Pick("待核实", "Awaiting verification"),
+        PropertyClaim.Disputed => Bilingual.Pick("已有房东登记，待村（社区）裁定", "Held by another landlord: the village decides"),
+        _ => Bilingual.Pick("未通过核实", "Not verified"),
+    };
 
     public static CookieAuthenticationOptions Configure(CookieAuthenticationOptions o)
     {

@@ -1,8 +1,8 @@
 using CivicGrid.Kernel;
-using CivicGrid.Kernel.Time;
 using CivicGrid.Kernel.Audit;
 using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Kernel.Regions;
+using CivicGrid.Kernel.Time;
 using CivicGrid.Kernel.Web;
 using CivicGrid.Places.Data;
 using CivicGrid.Population.Data;

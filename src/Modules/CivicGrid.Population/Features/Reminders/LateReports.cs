@@ -41,7 +41,8 @@ public static class LateReports
         var declarations = db.Declarations.AsNoTracking().Where(d => (d.Status == DeclarationStatus.Pending || d.Status == DeclarationStatus.Confirmed)
             && d.Relation != Relation.Owner && d.MoveInDate <= lastLateMoveIn && d.MoveInDate >= notBefore);
         if (scope is not null) declarations = declarations.InScope(scope);
-        var properties = db.RentalProperties.AsNoTracking();
+        // Only verified claims are reminded: a pending claimant is told nothing about the address's residents.
+        var properties = db.RentalProperties.AsNoTracking().Where(p => p.Claim == PropertyClaim.Verified);
         if (landlordId is not null) properties = properties.Where(p => p.LandlordId == landlordId);
         var moveIns = await (from d in declarations
                              join p in properties on d.AddressId equals p.AddressId

@@ -1,13 +1,14 @@
-using ClosedXML.Excel;
 using CivicGrid.Kernel;
-using CivicGrid.Kernel.Time;
 using CivicGrid.Kernel.Accounts;
 using CivicGrid.Kernel.Audit;
+using CivicGrid.Kernel.Files;
 using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Kernel.Regions;
+using CivicGrid.Kernel.Time;
 using CivicGrid.Kernel.Web;
 using CivicGrid.Places.Data;
 using CivicGrid.Population.Data;
+using ClosedXML.Excel;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -94,12 +95,12 @@ public static class ResidentExport
             {
                 row++;
                 // Text cells throughout: Excel would turn an 18-digit ID number into a rounded float.
-                sheet.Cell(row, 1).SetValue(r.Name);
+                sheet.Cell(row, 1).SetValue(TabularFile.SafeCell(r.Name));
                 sheet.Cell(row, 2).SetValue(r.Male ? "男" : "女");
                 sheet.Cell(row, 3).SetValue(r.BirthDate.ToString("yyyy-MM-dd"));
                 sheet.Cell(row, 4).SetValue(unmask ? protector.Decrypt(r.IdNumber) : r.IdMasked);
                 sheet.Cell(row, 5).SetValue((unmask && r.Phone is not null ? protector.Decrypt(r.Phone) : r.PhoneMasked) ?? "");
-                sheet.Cell(row, 6).SetValue(lines.GetValueOrDefault(r.AddressId, ""));
+                sheet.Cell(row, 6).SetValue(TabularFile.SafeCell(lines.GetValueOrDefault(r.AddressId, "")));
                 sheet.Cell(row, 7).SetValue(r.Kind == ResidenceKind.Floating ? "流动人口" : "户籍人口");
                 sheet.Cell(row, 8).SetValue(r.Declared ? "是" : "否");
                 sheet.Cell(row, 9).SetValue(r.Verified ? "是" : "否");

@@ -1,7 +1,7 @@
 using CivicGrid.Kernel;
-using CivicGrid.Kernel.Time;
 using CivicGrid.Kernel.Audit;
 using CivicGrid.Kernel.PersonalData;
+using CivicGrid.Kernel.Time;
 using CivicGrid.Kernel.Web;
 using CivicGrid.Population.Data;
 using CivicGrid.Population.Features.Residents;
@@ -85,7 +85,8 @@ public static class Tenancies
     {
         var errors = Validate(form, Today(now), out var idNumber, out var phone);
         if (errors.Any) return new Result(null, errors, Outcome.Invalid);
-        var property = await db.RentalProperties.FirstOrDefaultAsync(p => p.Id == form.PropertyId && p.LandlordId == landlordId, ct);
+        // Only a verified claim lets a landlord report tenants: a pending claimant learns nothing about the address.
+        var property = await Landlords.Landlords.Held(db, landlordId).FirstOrDefaultAsync(p => p.Id == form.PropertyId, ct);
         if (property is null) return new Result(null, errors, Outcome.NotFound);
 
         var idIndex = protector.BlindIndex("id", idNumber);
@@ -185,7 +186,7 @@ public static class Tenancies
         Declarations.Declarations.ConfirmAsync(db, protector, d, actor, now, async here =>
         {
             if (d.Relation == Relation.Owner) return;
-            var property = await db.RentalProperties.FirstOrDefaultAsync(p => p.LandlordId == landlordId && p.AddressId == d.AddressId, ct);
+            var property = await Landlords.Landlords.Held(db, landlordId).FirstOrDefaultAsync(p => p.AddressId == d.AddressId, ct);
             if (property is null) return;
             var open = await OpenOf(db.Tenancies, property.Id, d.IdIndex).AnyAsync(ct);
             if (open) return;

@@ -456,6 +456,20 @@ namespace CivicGrid.Population.Data.Migrations.Postgres
                     b.Property<long>("AddressId")
                         .HasColumnType("bigint");
 
+                    b.Property<int>("Claim")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("ClaimNote")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<DateTime?>("DecidedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("DecidedBy")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<long>("LandlordId")
                         .HasColumnType("bigint");
 
@@ -476,6 +490,8 @@ namespace CivicGrid.Population.Data.Migrations.Postgres
 
                     b.HasIndex("LandlordId", "AddressId")
                         .IsUnique();
+
+                    b.HasIndex("RegionPath", "Claim");
 
                     b.HasIndex("RegionPath", "Id");
 

@@ -434,6 +434,20 @@ namespace CivicGrid.Population.Data.Migrations.Sqlite
                     b.Property<long>("AddressId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("Claim")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ClaimNote")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("DecidedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DecidedBy")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("LandlordId")
                         .HasColumnType("INTEGER");
 
@@ -454,6 +468,8 @@ namespace CivicGrid.Population.Data.Migrations.Sqlite
 
                     b.HasIndex("LandlordId", "AddressId")
                         .IsUnique();
+
+                    b.HasIndex("RegionPath", "Claim");
 
                     b.HasIndex("RegionPath", "Id");
 

@@ -1,0 +1,71 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace CivicGrid.Population.Data.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class LandlordClaims : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<int>(
+                name: "Claim",
+                table: "rental_properties",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: 0);
+
+            migrationBuilder.AddColumn<string>(
+                name: "ClaimNote",
+                table: "rental_properties",
+                type: "TEXT",
+                maxLength: 200,
+                nullable: true);
+
+            migrationBuilder.AddColumn<DateTime>(
+                name: "DecidedAt",
+                table: "rental_properties",
+                type: "TEXT",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "DecidedBy",
+                table: "rental_properties",
+                type: "TEXT",
+                maxLength: 64,
+                nullable: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_rental_properties_RegionPath_Claim",
+                table: "rental_properties",
+                columns: new[] { "RegionPath", "Claim" });
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropIndex(
+                name: "IX_rental_properties_RegionPath_Claim",
+                table: "rental_properties");
+
+            migrationBuilder.DropColumn(
+                name: "Claim",
+                table: "rental_properties");
+
+            migrationBuilder.DropColumn(
+                name: "ClaimNote",
+                table: "rental_properties");
+
+            migrationBuilder.DropColumn(
+                name: "DecidedAt",
+                table: "rental_properties");
+
+            migrationBuilder.DropColumn(
+                name: "DecidedBy",
+                table: "rental_properties");
+        }
+    }
+}
