@@ -154,22 +154,22 @@ public class UnitApiTests(PlatformFactory factory) : IClassFixture<PlatformFacto
         await town.PostAsJsonAsync($"/api/v1/units/{id}/members", new { userName = "town", role = UnitRoles.Head });
 
         var response = await town.PostAsync($"/api/v1/units/{id}/roster/import",
-            Xlsx(["police", "2026-12-01 08:00", "2026-12-01 20:00"], ["town", "2026-12-01 20:00", "2026-12-02 08:00"]));
+            Xlsx(["police", "2027-01-01 08:00", "2027-01-01 20:00"], ["town", "2027-01-01 20:00", "2027-01-02 08:00"]));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(2, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("added").GetInt32());
 
-        // 12:00 China time on 1 December is 04:00 UTC; 23:30 China time is 15:30 UTC.
-        var noon = await town.GetFromJsonAsync<JsonElement>($"/api/v1/units/{id}/on-duty?at=2026-12-01T04:00:00Z");
+        // 12:00 China time on 1 January is 04:00 UTC; 23:30 China time is 15:30 UTC.
+        var noon = await town.GetFromJsonAsync<JsonElement>($"/api/v1/units/{id}/on-duty?at=2027-01-01T04:00:00Z");
         Assert.Equal("police", Assert.Single(noon.EnumerateArray()).GetProperty("userName").GetString());
-        var night = await town.GetFromJsonAsync<JsonElement>($"/api/v1/units/{id}/on-duty?at=2026-12-01T15:30:00Z");
+        var night = await town.GetFromJsonAsync<JsonElement>($"/api/v1/units/{id}/on-duty?at=2027-01-01T15:30:00Z");
         Assert.Equal("town", Assert.Single(night.EnumerateArray()).GetProperty("userName").GetString());
         // The end is exclusive: at 20:00 China time the night shift has begun and the day shift is over.
-        var change = await town.GetFromJsonAsync<JsonElement>($"/api/v1/units/{id}/on-duty?at=2026-12-01T12:00:00Z");
+        var change = await town.GetFromJsonAsync<JsonElement>($"/api/v1/units/{id}/on-duty?at=2027-01-01T12:00:00Z");
         Assert.Equal("town", Assert.Single(change.EnumerateArray()).GetProperty("userName").GetString());
 
-        var week = await town.GetFromJsonAsync<JsonElement>($"/api/v1/units/{id}/roster?week=2026-12-01");
+        var week = await town.GetFromJsonAsync<JsonElement>($"/api/v1/units/{id}/roster?week=2027-01-01");
         Assert.Equal(2, week.GetArrayLength());
-        Assert.Equal("2026-12-01 08:00", week[0].GetProperty("start").GetString());
+        Assert.Equal("2027-01-01 08:00", week[0].GetProperty("start").GetString());
     }
 
     [Fact]
@@ -180,11 +180,11 @@ public class UnitApiTests(PlatformFactory factory) : IClassFixture<PlatformFacto
         await town.PostAsJsonAsync($"/api/v1/units/{id}/members", new { userName = "police", role = UnitRoles.Duty });
 
         var response = await town.PostAsync($"/api/v1/units/{id}/roster/import", Xlsx(
-            ["police", "2026-12-03 08:00", "2026-12-03 20:00"],
-            ["police", "2026-12-03 19:00", "2026-12-04 08:00"],
-            ["nobody", "2026-12-03 08:00", "2026-12-03 20:00"],
-            ["police", "2026-12-05 08:00", "2026-12-05 07:00"],
-            ["police", "tomorrow", "2026-12-06 07:00"]));
+            ["police", "2027-01-03 08:00", "2027-01-03 20:00"],
+            ["police", "2027-01-03 19:00", "2027-01-04 08:00"],
+            ["nobody", "2027-01-03 08:00", "2027-01-03 20:00"],
+            ["police", "2027-01-05 08:00", "2027-01-05 07:00"],
+            ["police", "tomorrow", "2027-01-06 07:00"]));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         var body = await response.Content.ReadAsStringAsync();
         Assert.Contains("第3行 开始时间", body);
@@ -203,10 +203,10 @@ public class UnitApiTests(PlatformFactory factory) : IClassFixture<PlatformFacto
         var town = await factory.SignInAsync("town");
         var id = await CreateUnitAsync(town, "河上镇应急组", UnitKinds.Department, RegionId("河上镇", RegionLevel.Town));
         await town.PostAsJsonAsync($"/api/v1/units/{id}/members", new { userName = "cadre", role = UnitRoles.Duty });
-        var first = await town.PostAsJsonAsync($"/api/v1/units/{id}/roster", new { userName = "cadre", start = "2026-12-10 08:00", end = "2026-12-10 20:00" });
+        var first = await town.PostAsJsonAsync($"/api/v1/units/{id}/roster", new { userName = "cadre", start = "2027-01-10 08:00", end = "2027-01-10 20:00" });
         Assert.Equal(HttpStatusCode.NoContent, first.StatusCode);
 
-        var response = await town.PostAsync($"/api/v1/units/{id}/roster/import", Xlsx(["cadre", "2026-12-10 12:00", "2026-12-10 22:00"]));
+        var response = await town.PostAsync($"/api/v1/units/{id}/roster/import", Xlsx(["cadre", "2027-01-10 12:00", "2027-01-10 22:00"]));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("已排的班次", await response.Content.ReadAsStringAsync());
     }
@@ -229,7 +229,7 @@ public class UnitApiTests(PlatformFactory factory) : IClassFixture<PlatformFacto
     {
         var town = await factory.SignInAsync("town");
         var id = await CreateUnitAsync(town, "河上镇缺列", UnitKinds.Department, RegionId("河上镇", RegionLevel.Town));
-        var csv = new MultipartFormDataContent { { new ByteArrayContent("用户名,开始时间\npolice,2026-12-03 08:00\n"u8.ToArray()), "file", "roster.csv" } };
+        var csv = new MultipartFormDataContent { { new ByteArrayContent("用户名,开始时间\npolice,2027-01-03 08:00\n"u8.ToArray()), "file", "roster.csv" } };
         var response = await town.PostAsync($"/api/v1/units/{id}/roster/import", csv);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("缺少列：结束时间", await response.Content.ReadAsStringAsync());
