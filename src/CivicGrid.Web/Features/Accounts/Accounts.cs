@@ -94,6 +94,7 @@ public static class Accounts
             => SetDisabled(userId, true, http, users, db, time, ct));
         accounts.MapPost("/{userId}/enable", (string userId, HttpContext http, UserManager<StaffUser> users, KernelDbContext db, TimeProvider time, CancellationToken ct)
             => SetDisabled(userId, false, http, users, db, time, ct));
+        AccountAdmin.MapAccountAdmin(accounts, api, app);
         return app;
     }
 
@@ -262,6 +263,7 @@ public sealed class StaffClaimsFactory(UserManager<StaffUser> users, IOptions<Id
         identity.AddClaim(new Claim(StaffClaims.RegionPath, user.RegionPath));
         identity.AddClaim(new Claim(StaffClaims.RegionLevel, ((int)user.RegionLevel).ToString(System.Globalization.CultureInfo.InvariantCulture)));
         identity.AddClaim(new Claim(StaffClaims.DisplayName, user.DisplayName));
+        if (user.MustChangePassword) identity.AddClaim(new Claim(AccountAdmin.MustChangeClaim, "1"));
         foreach (var unitId in await db.UnitMembers.AsNoTracking().Where(m => m.UserId == user.Id).Select(m => m.UnitId).ToListAsync())
         {
             identity.AddClaim(new Claim(StaffClaims.Unit, unitId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
