@@ -37,11 +37,16 @@ public static class AccountAdmin
 
     public static void MapAccountAdmin(RouteGroupBuilder accounts, RouteGroupBuilder api, WebApplication app)
     {
-        accounts.MapGet("/import-template", () => TypedResults.File(Template(), Units.Units.XlsxType, "账号导入模板.xlsx"));
-        accounts.MapPost("/import", Import).DisableAntiforgery();
-        accounts.MapPost("/{userId}/reset-password", ResetPassword);
-        accounts.MapPost("/{userId}/unlock", Unlock);
-        api.MapPost("/account/password", ChangeOwnPassword).WithTags("Accounts");
+        accounts.MapGet("/import-template", () => TypedResults.File(Template(), Units.Units.XlsxType, "账号导入模板.xlsx"))
+            .WithName("GetAccountImportTemplate").WithSummary("账号导入模板 / Account import template (xlsx)");
+        accounts.MapPost("/import", Import).DisableAntiforgery()
+            .WithName("ImportAccounts").WithSummary("批量导入账号 / Import staff accounts; all rows or none");
+        accounts.MapPost("/{userId}/reset-password", ResetPassword)
+            .WithName("ResetAccountPassword").WithSummary("重置密码 / Reset an account's password (generated when none is given)");
+        accounts.MapPost("/{userId}/unlock", Unlock)
+            .WithName("UnlockAccount").WithSummary("解锁账号 / Lift an account's lockout");
+        api.MapPost("/account/password", ChangeOwnPassword).WithTags("Accounts")
+            .WithName("ChangeOwnPassword").WithSummary("修改本人密码 / Change one's own password");
         app.MapPost("/account/password/change", ChangeOwnPasswordForm).ExcludeFromDescription();
         // Until it has chosen its own password, an account reaches only the pages and calls that let it do so.
         app.Use(async (http, next) =>

@@ -30,18 +30,30 @@ public static class Units
     {
         var units = api.MapGroup("/units").WithTags("Units")
             .RequireAuthorization(p => p.RequireAssertion(c => Permissions.Has(c.User, Permissions.ReadUnits)));
-        units.MapGet("/", async (HttpContext http, KernelDbContext db, CancellationToken ct) => TypedResults.Ok(await ListAsync(db, Acting.From(http), ct)));
-        units.MapGet("/roster-template", () => TypedResults.File(RosterTemplate(), XlsxType, "值班表模板.xlsx"));
-        units.MapPost("/", Create);
-        units.MapGet("/{unitId:int}", Get);
-        units.MapPut("/{unitId:int}", Update);
-        units.MapPost("/{unitId:int}/members", AddMember);
-        units.MapDelete("/{unitId:int}/members/{userId}", RemoveMember);
-        units.MapGet("/{unitId:int}/roster", GetRoster);
-        units.MapPost("/{unitId:int}/roster", AddShift);
-        units.MapDelete("/{unitId:int}/roster/{shiftId:long}", RemoveShift);
-        units.MapPost("/{unitId:int}/roster/import", Import).DisableAntiforgery();
-        units.MapGet("/{unitId:int}/on-duty", OnDuty);
+        units.MapGet("/", async (HttpContext http, KernelDbContext db, CancellationToken ct) => TypedResults.Ok(await ListAsync(db, Acting.From(http), ct)))
+            .WithName("ListUnits").WithSummary("本辖区及所属单位 / Units in one's area or one belongs to");
+        units.MapGet("/roster-template", () => TypedResults.File(RosterTemplate(), XlsxType, "值班表模板.xlsx"))
+            .WithName("GetRosterTemplate").WithSummary("值班表模板 / Roster template (xlsx)");
+        units.MapPost("/", Create)
+            .WithName("CreateUnit").WithSummary("新建单位 / Create a unit at a region of one's area");
+        units.MapGet("/{unitId:int}", Get)
+            .WithName("GetUnit").WithSummary("单位详情与成员 / A unit with its members");
+        units.MapPut("/{unitId:int}", Update)
+            .WithName("UpdateUnit").WithSummary("修改单位名称或类型 / Rename a unit or change its kind");
+        units.MapPost("/{unitId:int}/members", AddMember)
+            .WithName("SetUnitMember").WithSummary("添加成员或改其角色 / Add a member or change its role (head, member, duty)");
+        units.MapDelete("/{unitId:int}/members/{userId}", RemoveMember)
+            .WithName("RemoveUnitMember").WithSummary("移除成员 / Remove a member and its future shifts");
+        units.MapGet("/{unitId:int}/roster", GetRoster)
+            .WithName("GetUnitRoster").WithSummary("一周值班表 / The week's roster (week=yyyy-MM-dd)");
+        units.MapPost("/{unitId:int}/roster", AddShift)
+            .WithName("AddUnitShift").WithSummary("添加班次 / Add one shift (China time yyyy-MM-dd HH:mm)");
+        units.MapDelete("/{unitId:int}/roster/{shiftId:long}", RemoveShift)
+            .WithName("RemoveUnitShift").WithSummary("删除班次 / Remove a shift");
+        units.MapPost("/{unitId:int}/roster/import", Import).DisableAntiforgery()
+            .WithName("ImportUnitRoster").WithSummary("上传值班表 / Upload a roster (xlsx or csv); all rows or none");
+        units.MapGet("/{unitId:int}/on-duty", OnDuty)
+            .WithName("GetUnitOnDuty").WithSummary("当前（或某时刻）在岗人员 / Who is on duty now or at an instant (at=ISO 8601)");
         return app;
     }
 
@@ -295,7 +307,10 @@ public static class Units
         var userIds = await db.Users.AsNoTracking().Where(u => names.Contains(u.UserName!)).ToDictionaryAsync(u => u.UserName!, u => u.Id, ct);
         var members = (await db.UnitMembers.AsNoTracking().Where(m => m.UnitId == unit.Id).Select(m => m.UserId).ToListAsync(ct)).ToHashSet();
         var ids = userIds.Values.ToList();
-        var existing = await db.UnitShifts.AsNoTracking().Where(s => ids.Contains(s.UserId)).ToListAsync(ct);
+        // Only shifts that can clash: those of the same people within the file's time span.
+        var times = rows.SelectMany(r => new[] { Roster.ParseChinaTime(r.Start), Roster.ParseChinaTime(r.End) }).OfType<DateTime>().ToList();
+        var (windowStart, windowEnd) = times.Count > 0 ? (times.Min(), times.Max()) : (DateTime.MaxValue, DateTime.MinValue);
+        var existing = await db.UnitShifts.AsNoTracking().Where(s => ids.Contains(s.UserId) && s.EndUtc > windowStart && s.StartUtc < windowEnd).ToListAsync(ct);
         var (shifts, errors) = Roster.Check(rows, userIds, members, existing);
         if (errors.Count > 0) return (0, errors);
         db.UnitShifts.AddRange(shifts.Select(s => new UnitShift { UnitId = unit.Id, UserId = s.UserId, StartUtc = s.StartUtc, EndUtc = s.EndUtc }));
