@@ -11,9 +11,6 @@ namespace CivicGrid.E2E;
 [Collection(BrowserTests.Name)]
 public partial class LandlordTests(BrowserFixture browser)
 {
-    [GeneratedRegex(@"验证码为 (\d{6})")]
-    private static partial Regex CodeInMessage();
-
     private string Shot(string name) => Path.Combine(BrowserFixture.ScreenshotDir, name);
 
     [Fact]
@@ -44,12 +41,7 @@ public partial class LandlordTests(BrowserFixture browser)
         await landlord.GetByLabel("手机号").FillAsync("13588887777");
         await landlord.GetByRole(AriaRole.Button, new() { Name = "获取验证码" }).ClickAsync();
         await landlord.GetByLabel("验证码").WaitForAsync();
-        var code = await browser.Factory.WithScopeAsync(async sp =>
-        {
-            var db = sp.GetRequiredService<PopulationDbContext>();
-            var message = await db.Outbox.AsNoTracking().Where(m => m.RecipientMasked == "135****7777").OrderByDescending(m => m.Id).FirstAsync();
-            return CodeInMessage().Match(message.Body).Groups[1].Value;
-        });
+        var code = browser.Factory.LastCode("13588887777");
         await landlord.GetByLabel("验证码").FillAsync(code);
         await landlord.GetByLabel("姓名 / 企业名称").FillAsync("黄房东");
         await landlord.GetByLabel("身份证号（个人）").FillAsync(CitizenId.Create("330109", new DateOnly(1970, 2, 2), 123));

@@ -11,9 +11,6 @@ namespace CivicGrid.E2E;
 [Collection(BrowserTests.Name)]
 public partial class TenancyTests(BrowserFixture browser)
 {
-    [GeneratedRegex(@"验证码为 (\d{6})")]
-    private static partial Regex CodeInMessage();
-
     [Fact]
     public async Task Landlord_OnAPhone_ReportsATenantMovingInAndOut()
     {
@@ -30,12 +27,7 @@ public partial class TenancyTests(BrowserFixture browser)
         await landlord.GetByLabel("手机号").FillAsync("13566665555");
         await landlord.GetByRole(AriaRole.Button, new() { Name = "获取验证码" }).ClickAsync();
         await landlord.GetByLabel("验证码").WaitForAsync();
-        var code = await browser.Factory.WithScopeAsync(async sp =>
-        {
-            var message = await sp.GetRequiredService<PopulationDbContext>().Outbox.AsNoTracking()
-                .Where(m => m.RecipientMasked == "135****5555").OrderByDescending(m => m.Id).FirstAsync();
-            return CodeInMessage().Match(message.Body).Groups[1].Value;
-        });
+        var code = browser.Factory.LastCode("13566665555");
         await landlord.GetByLabel("验证码").FillAsync(code);
         await landlord.GetByLabel("姓名 / 企业名称").FillAsync("许房东");
         await landlord.GetByLabel("身份证号（个人）").FillAsync(CitizenId.Create("330109", new DateOnly(1971, 3, 3), 125));

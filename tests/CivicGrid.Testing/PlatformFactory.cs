@@ -1,4 +1,8 @@
+using System.Collections.Concurrent;
 using System.Net.Http.Json;
+using CivicGrid.Kernel.PersonalData;
+using CivicGrid.Kernel.SignIn;
+using Xunit;
 using CivicGrid.Kernel.Data;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -17,6 +21,25 @@ namespace CivicGrid.Testing;
 public class PlatformFactory : WebApplicationFactory<Program>
 {
     /// <summary>A fixed test key: the raw-file scan test needs to know nothing else.</summary>
+    /// <summary>Every one-time code the platform sent, newest last.</summary>
+    public ConcurrentQueue<CodeMessage> SentCodes { get; } = new();
+
+    /// <summary>The newest code sent to <paramref name="phone"/> (as typed: spaces, +86 and full-width digits allowed).</summary>
+    public string LastCode(string phone)
+    {
+        Assert.True(MobileNumber.TryNormalize(phone, out var normalized, out _), $"not a mobile number: {phone}");
+        return SentCodes.Last(m => m.Phone == normalized).Code;
+    }
+
+    private sealed class RecordingCodeSender(ICodeSender inner, ConcurrentQueue<CodeMessage> sent) : ICodeSender
+    {
+        public async Task SendAsync(CodeMessage message, CancellationToken ct)
+        {
+            await inner.SendAsync(message, ct);
+            sent.Enqueue(message);
+        }
+    }
+
     public const string TestKey = "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=";
 
     private readonly string folder = Path.Combine(Path.GetTempPath(), "civicgrid-tests", Guid.NewGuid().ToString("N"));
@@ -73,6 +96,13 @@ public class PlatformFactory : WebApplicationFactory<Program>
         {
             s.RemoveAll<TimeProvider>();
             s.AddSingleton<TimeProvider>(Time);
+            // The platform keeps no code in clear; tests read the codes it sent here, on their way to the real sender.
+            if (s.LastOrDefault(d => d.ServiceType == typeof(ICodeSender)) is { ImplementationType: { } sender })
+            {
+                s.RemoveAll<ICodeSender>();
+                s.AddSingleton(sender);
+                s.AddSingleton<ICodeSender>(sp => new RecordingCodeSender((ICodeSender)sp.GetRequiredService(sender), SentCodes));
+            }
         });
     }
 

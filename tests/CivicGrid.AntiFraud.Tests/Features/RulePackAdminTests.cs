@@ -64,6 +64,22 @@ public class RulePackAdminTests
     private static async Task<RulePackView> ViewAsync(HttpClient client) => (await client.GetFromJsonAsync<RulePackView>("/api/v1/antifraud/rules"))!;
 
     [Fact]
+    public async Task RulesPageAndApi_NeverShowServerFolders()
+    {
+        await using var factory = new OwnPackFactory();
+        var admin = await factory.SignInAsync("admin");
+        var page = await admin.GetStringAsync("/antifraud/rules");
+        Assert.Contains("预警规则", page);
+        var api = await admin.GetStringAsync("/api/v1/antifraud/rules");
+        foreach (var text in new[] { page, api })
+        {
+            Assert.DoesNotContain(factory.Pack, text);
+            Assert.DoesNotContain(Path.GetTempPath().TrimEnd('/'), text);
+            Assert.DoesNotContain(AppContext.BaseDirectory.TrimEnd('/'), text);
+        }
+    }
+
+    [Fact]
     public async Task UploadWatchlist_NewFlaggedNumber_NextCallFromItRaisesAnAlert_AndTheChangeIsAudited()
     {
         await using var factory = new OwnPackFactory();

@@ -53,6 +53,37 @@ public class DoorplateTests(PlatformFactory factory) : IClassFixture<PlatformFac
     }
 
     [Fact]
+    public async Task Rotate_ManyAtOnce_EachSucceedsOrConflicts_NeverFails()
+    {
+        var address = factory.WithScope(sp =>
+        {
+            var places = sp.GetRequiredService<PlacesDbContext>();
+            var grid = places.Regions.AsNoTracking().First(r => r.Name == "众联村第3网格");
+            return places.Addresses.AsNoTracking().Where(a => a.GridId == grid.Id).OrderBy(a => a.Id).Skip(1).First();
+        });
+        var clients = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => factory.SignInAsync("cadre")));
+        var responses = await Task.WhenAll(clients.Select(c => c.PostAsync($"/api/v1/addresses/{address.Id}/doorplate/rotate", null)));
+        var statuses = responses.Select(r => (int)r.StatusCode).ToList();
+        Assert.All(statuses, s => Assert.True(s is 200 or 409, $"a rotation answered {s}"));
+        var won = statuses.Count(s => s == 200);
+        Assert.True(won >= 1);
+        // Every rotation that answered 200 retired one token and wrote one audit line; the others wrote nothing.
+        var (retired, audited, current) = await factory.WithScopeAsync(async sp =>
+        {
+            var db = sp.GetRequiredService<PlacesDbContext>();
+            return (await db.RetiredDoorplates.CountAsync(r => r.AddressId == address.Id),
+                await db.Set<CivicGrid.Kernel.Audit.AuditEntry>().CountAsync(a => a.Action == "places.doorplate.rotate" && a.Target == $"address:{address.Id}"),
+                (await db.Addresses.AsNoTracking().SingleAsync(a => a.Id == address.Id)).DoorplateToken);
+        });
+        Assert.Equal((won, won), (retired, audited));
+        var tokens = new List<string>();
+        foreach (var r in responses.Where(r => r.IsSuccessStatusCode)) tokens.Add((await r.Content.ReadFromJsonAsync<AddressDto>())!.DoorplateToken);
+        Assert.Contains(current, tokens);
+        var conflict = responses.FirstOrDefault(r => (int)r.StatusCode == 409);
+        if (conflict is not null) Assert.Contains("doorplate", await conflict.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task CreateAddress_OutsideEveryGrid_Returns400NamingLon()
     {
         var cadre = await factory.SignInAsync("cadre");

@@ -26,9 +26,6 @@ internal static partial class LandlordSession
     [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
     private static partial Regex AntiforgeryField();
 
-    [GeneratedRegex(@"验证码为 (\d{6})")]
-    private static partial Regex CodeInMessage();
-
     public static async Task<(HttpClient Client, long LandlordId, long PropertyId)> SignInAsync(PlatformFactory factory, string phone, string idNumber,
         Address rental, bool verify = true)
     {
@@ -40,8 +37,7 @@ internal static partial class LandlordSession
         }));
         Assert.Equal(HttpStatusCode.OK, sent.StatusCode);
         var codeForm = await sent.Content.ReadAsStringAsync();
-        var code = await factory.WithScopeAsync(async sp => CodeInMessage().Match((await sp.GetRequiredService<PopulationDbContext>().Outbox.AsNoTracking()
-            .Where(m => m.RecipientMasked == Mask.Phone(phone)).OrderByDescending(m => m.Id).FirstAsync()).Body).Groups[1].Value);
+        var code = factory.LastCode(phone);
         var verified = await client.PostAsync("/landlord/login", new FormUrlEncodedContent(new Dictionary<string, string>
         {
             ["_handler"] = "verify", ["__RequestVerificationToken"] = AntiforgeryField().Match(codeForm).Groups[1].Value, ["Reg.Phone"] = phone,

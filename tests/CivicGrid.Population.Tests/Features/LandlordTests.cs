@@ -12,9 +12,6 @@ namespace CivicGrid.Population.Tests.Features;
 
 public partial class LandlordTests(PlatformFactory factory) : IClassFixture<PlatformFactory>
 {
-    [GeneratedRegex(@"验证码为 (\d{6})")]
-    private static partial Regex CodeInMessage();
-
     private async Task<string> SendAsync(string phone)
     {
         return await factory.WithScopeAsync(async sp =>
@@ -24,7 +21,14 @@ public partial class LandlordTests(PlatformFactory factory) : IClassFixture<Plat
             Assert.False(errors.Any);
             var message = await db.Outbox.AsNoTracking().OrderByDescending(m => m.Id).FirstAsync();
             Assert.Equal(Mask.Phone(MobileNumber.TryNormalize(phone, out var p, out _) ? p : ""), message.RecipientMasked);
-            return CodeInMessage().Match(message.Body).Groups[1].Value;
+            // The stored text never holds the code: asterisks in clear, the real text only encrypted until delivered.
+            var code = factory.LastCode(phone);
+            Assert.Contains("验证码为 ******", message.Body);
+            Assert.DoesNotContain(code, message.Body);
+            // Until delivered (the dispatcher may already have run) the text to send is kept encrypted; after, not at all.
+            if (message.SecretBody is null) Assert.NotNull(message.SentAt);
+            else Assert.Contains(code, sp.GetRequiredService<PersonalDataProtector>().Decrypt(message.SecretBody));
+            return code;
         });
     }
 
@@ -82,6 +86,7 @@ public partial class LandlordTests(PlatformFactory factory) : IClassFixture<Plat
         Assert.Equal(0, unsent);
         var message = await factory.WithScopeAsync(sp => sp.GetRequiredService<PopulationDbContext>().Outbox.AsNoTracking().OrderByDescending(m => m.Id).FirstAsync());
         Assert.Equal("record", message.SentBy);
+        Assert.Null(message.SecretBody);
         Assert.NotEqual(System.Text.Encoding.UTF8.GetBytes("13544445555"), message.Recipient);
     }
 

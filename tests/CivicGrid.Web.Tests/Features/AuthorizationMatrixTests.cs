@@ -288,7 +288,8 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
     {
         var f = await ForeignDataAsync();
         var client = await factory.SignInAsync(user);
-        foreach (var e in ApiEndpoints().Where(e => !e.Anonymous))
+        // Signing out holds no data, and would end the session the rest of the walk needs (OpenApiTests tries it).
+        foreach (var e in ApiEndpoints().Where(e => !e.Anonymous && e.Key != "POST /api/v1/account/logout"))
         {
             using var request = new HttpRequestMessage(new HttpMethod(e.Method), Url(e.Pattern, f, e.Key)) { Content = Body(e.Key, e.HasBody, f) };
             var response = await client.SendAsync(request);

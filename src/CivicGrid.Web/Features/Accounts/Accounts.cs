@@ -83,17 +83,22 @@ public static class Accounts
             await signIn.SignOutAsync();
             return Results.LocalRedirect("/login");
         }).ExcludeFromDescription();
-        api.MapPost("/account/login", LoginJson).AllowAnonymous().WithTags("Accounts");
-        api.MapGet("/account/me", (HttpContext http) => TypedResults.Ok(Me.From(http.User))).WithTags("Accounts");
+        api.MapPost("/account/logout", async (SignInManager<StaffUser> signIn) =>
+        {
+            await signIn.SignOutAsync();
+            return TypedResults.NoContent();
+        }).WithName("SignOut").WithSummary("员工退出登录（清除登录 Cookie） / Staff sign-out (clears the cookie)").WithTags("Accounts");
+        api.MapPost("/account/login", LoginJson).WithName("SignIn").WithSummary("员工登录（用户名和密码，设置登录 Cookie） / Staff sign-in with user name and password (sets the cookie)").AllowAnonymous().WithTags("Accounts");
+        api.MapGet("/account/me", (HttpContext http) => TypedResults.Ok(Me.From(http.User))).WithName("GetMe").WithSummary("当前登录账号：角色、辖区、姓名 / The signed-in account: role, area and name").WithTags("Accounts");
 
         var accounts = api.MapGroup("/accounts").WithTags("Accounts")
             .RequireAuthorization(p => p.RequireAssertion(c => Permissions.Has(c.User, Permissions.ManageAccounts)));
-        accounts.MapGet("/", List);
-        accounts.MapPost("/", Create);
+        accounts.MapGet("/", List).WithName("ListAccounts").WithSummary("辖区内的员工账号 / Staff accounts of the caller's area");
+        accounts.MapPost("/", Create).WithName("CreateAccount").WithSummary("新建员工账号 / Create a staff account");
         accounts.MapPost("/{userId}/disable", (string userId, HttpContext http, UserManager<StaffUser> users, KernelDbContext db, TimeProvider time, CancellationToken ct)
-            => SetDisabled(userId, true, http, users, db, time, ct));
+            => SetDisabled(userId, true, http, users, db, time, ct)).WithName("DisableAccount").WithSummary("停用账号 / Disable an account");
         accounts.MapPost("/{userId}/enable", (string userId, HttpContext http, UserManager<StaffUser> users, KernelDbContext db, TimeProvider time, CancellationToken ct)
-            => SetDisabled(userId, false, http, users, db, time, ct));
+            => SetDisabled(userId, false, http, users, db, time, ct)).WithName("EnableAccount").WithSummary("启用账号 / Enable an account");
         AccountAdmin.MapAccountAdmin(accounts, api, app);
         return app;
     }

@@ -31,8 +31,8 @@ public static class AuditLog
     {
         var audit = api.MapGroup("/audit").WithTags("Audit")
             .RequireAuthorization(p => p.RequireAssertion(c => Permissions.Has(c.User, Permissions.ReadAudit)));
-        audit.MapGet("/", Search);
-        audit.MapGet("/export", Export);
+        audit.MapGet("/", Search).WithName("SearchAudit").WithSummary("查询审计日志 / Search the audit log");
+        audit.MapGet("/export", Export).WithName("ExportAudit").WithSummary("导出审计日志（CSV） / Export the audit log as CSV");
         return app;
     }
 

@@ -229,7 +229,15 @@ public sealed class OutboxMessage
     public string Channel { get; set; } = "sms";
     public byte[] Recipient { get; set; } = [];
     public string RecipientMasked { get; set; } = "";
+    /// <summary>The text as the platform shows it: a one-time code in it is replaced by asterisks.</summary>
     public string Body { get; set; } = "";
+
+    /// <summary>
+    /// The text to deliver when it holds a secret (a one-time code): encrypted with the personal-data key and dropped once
+    /// delivered, so a code is never stored in plain text and not kept after it went out.
+    /// </summary>
+    public byte[]? SecretBody { get; set; }
+
     public DateTime CreatedAt { get; set; }
     public DateTime? SentAt { get; set; }
     public string? SentBy { get; set; }

@@ -11,31 +11,10 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace CivicGrid.Web.Tests.Features.SignIn;
 
-/// <summary>The platform with a code sender that keeps what it was asked to send, so tests read the code.</summary>
+/// <summary>The platform as tests run it; its factory records every code sent (<see cref="PlatformFactory.SentCodes"/>).</summary>
 public sealed class CodeFactory : PlatformFactory
 {
-    public ConcurrentQueue<CodeMessage> Sent { get; } = new();
-
-    public string LastCode(string phone) => Sent.Last(m => m.Phone == phone).Code;
-
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
-    {
-        base.ConfigureWebHost(builder);
-        builder.ConfigureServices(s =>
-        {
-            s.RemoveAll<ICodeSender>();
-            s.AddSingleton<ICodeSender>(new Recorder(Sent));
-        });
-    }
-
-    private sealed class Recorder(ConcurrentQueue<CodeMessage> sent) : ICodeSender
-    {
-        public Task SendAsync(CodeMessage message, CancellationToken ct)
-        {
-            sent.Enqueue(message);
-            return Task.CompletedTask;
-        }
-    }
+    public ConcurrentQueue<CodeMessage> Sent => SentCodes;
 }
 
 public class OneTimeCodeTests(CodeFactory factory) : IClassFixture<CodeFactory>

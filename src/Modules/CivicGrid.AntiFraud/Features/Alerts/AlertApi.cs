@@ -93,10 +93,10 @@ public static class AlertApi
     public static RouteGroupBuilder MapAlertApi(this RouteGroupBuilder group)
     {
         var alerts = group.MapGroup("").RequireAuthorization(p => p.RequireRole(AntiFraudModule.AlertRoles));
-        alerts.MapGet("/regions/{id:int}/alerts", List);
-        alerts.MapGet("/alerts/{alertId:long}", Get);
-        alerts.MapPost("/alerts/{alertId:long}/dissuasions", Dissuade);
-        alerts.MapPost("/alerts/{alertId:long}/unmask", Unmask)
+        alerts.MapGet("/regions/{id:int}/alerts", List).WithName("ListAlerts").WithSummary("区域内的反诈预警 / Anti-fraud alerts of a region");
+        alerts.MapGet("/alerts/{alertId:long}", Get).WithName("GetAlert").WithSummary("预警详情与证据 / An alert with its evidence");
+        alerts.MapPost("/alerts/{alertId:long}/dissuasions", Dissuade).WithName("RecordDissuasion").WithSummary("登记劝阻结果 / Record a dissuasion");
+        alerts.MapPost("/alerts/{alertId:long}/unmask", Unmask).WithName("UnmaskAlert").WithSummary("查看预警对象完整身份信息（须填理由，留审计） / Show the alerted person in full (reason required, audited)")
             .RequireAuthorization(p => p.RequireAssertion(c => Permissions.Has(c.User, Permissions.Unmask)));
         return group;
     }

@@ -32,7 +32,7 @@ public static class FiguresApi
 {
     public static RouteGroupBuilder MapFiguresApi(this RouteGroupBuilder group)
     {
-        group.MapGet("/regions/{id:int}/figures", Get).RequireAuthorization(p => p.RequireRole(AntiFraudModule.AlertRoles));
+        group.MapGet("/regions/{id:int}/figures", Get).WithName("GetAntiFraudFigures").WithSummary("反诈统计：预警、劝阻、止损 / Anti-fraud figures: alerts, dissuasions, money saved").RequireAuthorization(p => p.RequireRole(AntiFraudModule.AlertRoles));
         return group;
     }
 

@@ -29,7 +29,7 @@ public static class IngestApi
         // No Accepts(...) metadata on purpose: routing would answer a wrong Content-Type with a bare 415; the handler
         // answers 400 with a bilingual problem naming the body, as everywhere on the platform.
         group.MapPost("/events", PostEvents)
-            .WithSummary("NDJSON batch of events (Content-Type: application/x-ndjson), one JSON event per line")
+            .WithName("IngestEvents").WithSummary("接入预警事件（NDJSON，每行一个事件） / NDJSON batch of events (Content-Type: application/x-ndjson), one JSON event per line")
             .RequireAuthorization(p => p.RequireAssertion(c => Permissions.Has(c.User, Permissions.IngestEvents)));
         return group;
     }

@@ -18,9 +18,11 @@ public sealed record ScoringInfo(double HalfLifeHours, double Sms12381, double C
 
 public sealed record WatchlistInfo(string Name, int Count, DateTimeOffset? LoadedAt);
 
-/// <summary>What runs now: the rules, the score levels, the watchlists, and the folders they are read from.</summary>
-public sealed record RulePackView(IReadOnlyList<RuleInfo> Rules, ScoringInfo Scoring, IReadOnlyList<WatchlistInfo> Watchlists,
-    string RulesDirectory, string WatchlistsDirectory);
+/// <summary>
+/// What runs now: the rules, the score levels and the watchlists. Server folders are not shown (a page never reveals
+/// the server's file layout); operators find them in the configuration (CivicGrid:AntiFraud:RulesDirectory).
+/// </summary>
+public sealed record RulePackView(IReadOnlyList<RuleInfo> Rules, ScoringInfo Scoring, IReadOnlyList<WatchlistInfo> Watchlists);
 
 /// <summary>A reload: the rules now running, or the errors (file, line, field) that kept the previous rules running.</summary>
 public sealed record ReloadResult(bool Reloaded, int Rules, int Watchlists, IReadOnlyList<RuleError> Errors);
@@ -71,8 +73,7 @@ public sealed partial class RulePackAdmin(AntiFraudEngine engine, IDbContextFact
         var lists = engine.Watchlists.Names.Order(StringComparer.Ordinal)
             .Select(n => engine.Watchlists.Find(n)!)
             .Select(l => new WatchlistInfo(l.Name, l.Count, l.LoadedAt)).ToList();
-        return new RulePackView(rules, new ScoringInfo(s.HalfLife.TotalHours, s.Sms12381, s.Call96110, s.Visit), lists,
-            RulesDirectory, WatchlistsDirectory);
+        return new RulePackView(rules, new ScoringInfo(s.HalfLife.TotalHours, s.Sms12381, s.Call96110, s.Visit), lists);
     }
 
     /// <summary>Reads the watchlist folder again, then the rule folder; on a rule error nothing of the rules changes.</summary>
@@ -84,7 +85,7 @@ public sealed partial class RulePackAdmin(AntiFraudEngine engine, IDbContextFact
             if (!Directory.Exists(RulesDirectory))
             {
                 return new ReloadResult(false, engine.Streams.Rules.Rules.Count, engine.Watchlists.Names.Count,
-                    [new RuleError(RulesDirectory, 0, "directory", Bilingual.Both("规则目录不存在", "the rules directory does not exist"))]);
+                    [new RuleError("CivicGrid:AntiFraud:RulesDirectory", 0, "directory", Bilingual.Both("规则目录不存在", "the rules directory does not exist"))]);
             }
             if (Directory.Exists(WatchlistsDirectory))
             {

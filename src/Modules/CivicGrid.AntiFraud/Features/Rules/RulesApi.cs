@@ -23,13 +23,13 @@ public static class RulesApi
     {
         var rules = group.MapGroup("").RequireAuthorization(p => p.RequireRole(AntiFraudModule.AlertRoles));
         rules.MapGet("/rules", (RulePackAdmin admin) => TypedResults.Ok(admin.View()))
-            .WithSummary("The rules, score levels and watchlists running now");
+            .WithName("GetRulePack").WithSummary("正在运行的预警规则、分级与名单 / The rules, score levels and watchlists running now");
         rules.MapPost("/rules/reload", ReloadAsync)
-            .WithSummary("Reads the rule and watchlist folders again; a bad rule file keeps the running rules (errors name file, line and field)");
+            .WithName("ReloadRules").WithSummary("重新加载规则与名单（规则文件有误时原规则继续运行） / Reads the rule and watchlist folders again; a bad rule file keeps the running rules (errors name file, line and field)");
         rules.MapGet("/watchlists/{name}", Download)
-            .WithSummary("A watchlist as .xlsx (default) or .csv, to edit and upload again");
+            .WithName("DownloadWatchlist").WithSummary("下载名单（xlsx 或 csv） / A watchlist as .xlsx (default) or .csv, to edit and upload again");
         rules.MapPut("/watchlists/{name}", ReplaceAsync).DisableAntiforgery()
-            .WithSummary("Replaces a watchlist from an uploaded .csv or .xlsx (first column value, second column source); one bad row changes nothing");
+            .WithName("ReplaceWatchlist").WithSummary("上传替换名单（有一行错误则不改变） / Replaces a watchlist from an uploaded .csv or .xlsx (first column value, second column source); one bad row changes nothing");
         return group;
     }
 

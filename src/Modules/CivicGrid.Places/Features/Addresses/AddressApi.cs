@@ -49,11 +49,11 @@ public static class AddressApi
 {
     public static RouteGroupBuilder MapAddressApi(this RouteGroupBuilder api)
     {
-        api.MapGet("/regions/{id:int}/addresses", ListAddresses).WithTags("Places");
+        api.MapGet("/regions/{id:int}/addresses", ListAddresses).WithName("ListAddresses").WithSummary("区域内的地址（按 id 续页） / Addresses of a region, keyset-paged by id").WithTags("Places");
         var addresses = api.MapGroup("/addresses").WithTags("Places");
-        addresses.MapGet("/{addressId:long}", GetAddress);
-        addresses.MapPost("/", Create).RequireAuthorization(p => p.RequireAssertion(c => Permissions.Has(c.User, Permissions.EditPlaces)));
-        addresses.MapPost("/{addressId:long}/doorplate/rotate", Rotate)
+        addresses.MapGet("/{addressId:long}", GetAddress).WithName("GetAddress").WithSummary("地址详情 / One address");
+        addresses.MapPost("/", Create).WithName("CreateAddress").WithSummary("新增地址（按坐标归入网格） / Add an address (its grid found from the point)").RequireAuthorization(p => p.RequireAssertion(c => Permissions.Has(c.User, Permissions.EditPlaces)));
+        addresses.MapPost("/{addressId:long}/doorplate/rotate", Rotate).WithName("RotateDoorplate").WithSummary("更换门牌码（旧码停用） / Give the doorplate a new code (the old one is retired)")
             .RequireAuthorization(p => p.RequireAssertion(c => Permissions.Has(c.User, Permissions.EditPlaces)));
         return api;
     }
@@ -127,7 +127,8 @@ public static class AddressApi
         var address = await db.Addresses.FirstOrDefaultAsync(a => a.Id == addressId, ct);
         if (address is null || !http.User.RequiredScope().Contains(address.RegionPath))
             return Problems.NotFound("地址不存在或不在您的辖区内", "Address not found or outside your area");
-        await Doorplate.RotateAsync(db, address, Actor.From(http), time.GetUtcNow().UtcDateTime, ct);
+        if (!await Doorplate.RotateAsync(db, address, Actor.From(http), time.GetUtcNow().UtcDateTime, ct))
+            return Problems.Conflict("doorplate", "门牌码刚被他人更换，请刷新后再试", "the doorplate was just rotated by someone else: reload and try again");
         return TypedResults.Ok(AddressDto.From(address));
     }
 }

@@ -15,7 +15,8 @@ public static class Doorplate
     public static IEndpointRouteBuilder MapDoorplates(this IEndpointRouteBuilder app)
     {
         // Public: the QR encodes nothing but this URL, so the image may be fetched by anyone holding the token.
-        app.MapGet("/d/{token}/qr.svg", QrSvg).AllowAnonymous().WithTags("Doorplates");
+        app.MapGet("/d/{token}/qr.svg", QrSvg).AllowAnonymous().WithTags("Doorplates")
+            .WithName("DoorplateQr").WithSummary("门牌二维码（SVG，公开） / The doorplate's QR code as SVG (public)");
         return app;
     }
 
@@ -35,12 +36,37 @@ public static class Doorplate
         return new SvgQRCode(data).GetGraphic(new System.Drawing.Size(256, 256), "#000000", "#ffffff", true, SvgQRCode.SizingMode.ViewBoxAttribute);
     }
 
-    public static async Task RotateAsync(PlacesDbContext db, Address address, Actor actor, DateTime now, CancellationToken ct)
+    /// <summary>
+    /// Gives the address a new doorplate token and retires the old one. Two rotations of one doorplate at once: one
+    /// wins, the other returns false (the caller answers 409) and writes nothing; the token, the retired token and the
+    /// audit line commit together.
+    /// </summary>
+    public static async Task<bool> RotateAsync(PlacesDbContext db, Address address, Actor actor, DateTime now, CancellationToken ct)
     {
-        db.RetiredDoorplates.Add(new RetiredDoorplate { Token = address.DoorplateToken, AddressId = address.Id, RetiredAt = now });
-        address.DoorplateToken = DoorplateTokens.New();
-        address.DoorplateIssuedAt = now;
+        var old = address.DoorplateToken;
+        var token = DoorplateTokens.New();
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        // Only the rotation that still sees the old token changes it (the row lock orders concurrent ones on PostgreSQL,
+        // the database lock on SQLite).
+        var changed = await db.Addresses.Where(a => a.Id == address.Id && a.DoorplateToken == old)
+            .ExecuteUpdateAsync(u => u.SetProperty(a => a.DoorplateToken, token).SetProperty(a => a.DoorplateIssuedAt, now), ct);
+        if (changed == 0) return false;
+        db.RetiredDoorplates.Add(new RetiredDoorplate { Token = old, AddressId = address.Id, RetiredAt = now });
         db.Audit(actor, now, "places.doorplate.rotate", $"address:{address.Id}");
-        await db.SaveChangesAsync(ct);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            // The old token was retired by a rotation that committed in between.
+            db.ChangeTracker.Clear();
+            return false;
+        }
+        await tx.CommitAsync(ct);
+        // The row was changed in the database, not through the tracker: the caller's object follows, untracked.
+        db.Entry(address).State = EntityState.Detached;
+        (address.DoorplateToken, address.DoorplateIssuedAt) = (token, now);
+        return true;
     }
 }

@@ -37,12 +37,12 @@ public static class RegionApi
     public static RouteGroupBuilder MapRegionApi(this RouteGroupBuilder api)
     {
         var regions = api.MapGroup("/regions").WithTags("Places");
-        regions.MapGet("/{id:int}", GetRegion);
-        regions.MapGet("/{id:int}/geojson", ExportGeoJson);
-        regions.MapPost("/{id:int}/grids", ImportGrids).RequireAuthorization(p => p.RequireAssertion(c => Permissions.Has(c.User, Permissions.EditPlaces)));
-        regions.MapPost("/{id:int}/worker-phone/unmask", UnmaskWorkerPhone)
+        regions.MapGet("/{id:int}", GetRegion).WithName("GetRegion").WithSummary("区域详情与下级区域 / A region with its children");
+        regions.MapGet("/{id:int}/geojson", ExportGeoJson).WithName("ExportRegionGeoJson").WithSummary("导出区域网格边界（GeoJSON） / Grid boundaries of a region as GeoJSON");
+        regions.MapPost("/{id:int}/grids", ImportGrids).WithName("ImportGrids").WithSummary("导入网格边界（GeoJSON） / Import grid boundaries from GeoJSON").RequireAuthorization(p => p.RequireAssertion(c => Permissions.Has(c.User, Permissions.EditPlaces)));
+        regions.MapPost("/{id:int}/worker-phone/unmask", UnmaskWorkerPhone).WithName("UnmaskWorkerPhone").WithSummary("查看网格员完整手机号（须填理由，留审计） / Show a grid worker's full phone number (reason required, audited)")
             .RequireAuthorization(p => p.RequireAssertion(c => Permissions.Has(c.User, Permissions.Unmask)));
-        api.MapGet("/grids/lookup", Lookup).WithTags("Places");
+        api.MapGet("/grids/lookup", Lookup).WithName("LookupGrid").WithSummary("按坐标查找网格 / The grid a point lies in").WithTags("Places");
         return api;
     }
 

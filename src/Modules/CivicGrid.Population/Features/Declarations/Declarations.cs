@@ -189,12 +189,12 @@ public static class Declarations
 
     public static RouteGroupBuilder MapDeclarationApi(this RouteGroupBuilder api)
     {
-        api.MapGet("/regions/{id:int}/declarations", List).WithTags("Population")
+        api.MapGet("/regions/{id:int}/declarations", List).WithName("ListDeclarations").WithSummary("区域内的居住申报 / Residence declarations of a region").WithTags("Population")
             .RequireAuthorization(p => p.RequireAssertion(c => Permissions.Has(c.User, Permissions.VerifyResidence)));
         var one = api.MapGroup("/declarations").WithTags("Population")
             .RequireAuthorization(p => p.RequireAssertion(c => Permissions.Has(c.User, Permissions.VerifyResidence)));
-        one.MapPost("/{declarationId:long}/confirm", Confirm);
-        one.MapPost("/{declarationId:long}/reject", Reject);
+        one.MapPost("/{declarationId:long}/confirm", Confirm).WithName("ConfirmDeclaration").WithSummary("确认居住申报 / Confirm a declaration");
+        one.MapPost("/{declarationId:long}/reject", Reject).WithName("RejectDeclaration").WithSummary("退回居住申报（须填理由） / Reject a declaration with a reason");
         return api;
     }
 

@@ -25,9 +25,9 @@ public static class ListExport
 
     public static RouteGroupBuilder MapListExports(this RouteGroupBuilder api)
     {
-        api.MapGet("/permits/export", ExportPermits).WithTags("Population")
+        api.MapGet("/permits/export", ExportPermits).WithName("ExportPermits").WithSummary("导出居住证名单（Excel） / Export permits as Excel").WithTags("Population")
             .RequireAuthorization(p => p.RequireAssertion(c => Permissions.Has(c.User, Permissions.VerifyResidence)));
-        api.MapGet("/visits/export", ExportVisits).WithTags("Population")
+        api.MapGet("/visits/export", ExportVisits).WithName("ExportVisits").WithSummary("导出走访记录（Excel） / Export visits as Excel").WithTags("Population")
             .RequireAuthorization(p => p.RequireAssertion(c => Permissions.Has(c.User, Permissions.VerifyResidence)));
         return api;
     }

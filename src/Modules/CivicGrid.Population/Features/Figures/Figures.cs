@@ -35,7 +35,7 @@ public static class RegisterFigures
 {
     public static RouteGroupBuilder MapFiguresApi(this RouteGroupBuilder api)
     {
-        api.MapGet("/population/figures", Get).WithTags("Population")
+        api.MapGet("/population/figures", Get).WithName("GetPopulationFigures").WithSummary("人口与出租房统计（按下级区域） / Population and rental figures by child region").WithTags("Population")
             .RequireAuthorization(p => p.RequireAssertion(c => Permissions.Has(c.User, Permissions.ReadRegister)));
         return api;
     }

@@ -205,12 +205,12 @@ public static class ImportApi
         var imports = api.MapGroup("/imports").WithTags("Population")
             .RequireAuthorization(p => p.RequireAssertion(c => Permissions.Has(c.User, Permissions.ImportRegister)));
         // Cookie-authenticated uploads from scripts too; the SameSite=Strict cookie already stops cross-site posts.
-        imports.MapPost("/residents", Upload).DisableAntiforgery();
-        imports.MapGet("/{jobId:long}", Get);
-        imports.MapGet("/{jobId:long}/errors", Errors);
-        imports.MapPost("/{jobId:long}/resume", Resume);
+        imports.MapPost("/residents", Upload).WithName("UploadResidentImport").WithSummary("上传居住人员导入文件（后台导入） / Upload a residents file (imported in the background)").DisableAntiforgery();
+        imports.MapGet("/{jobId:long}", Get).WithName("GetImportJob").WithSummary("导入任务状态 / An import job's state");
+        imports.MapGet("/{jobId:long}/errors", Errors).WithName("DownloadImportErrors").WithSummary("下载导入错误报告 / Download an import's error report");
+        imports.MapPost("/{jobId:long}/resume", Resume).WithName("ResumeImport").WithSummary("继续已中断的导入 / Resume an interrupted import");
         imports.MapGet("/templates/residents", () => TypedResults.File(ResidentImport.Template(),
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "居住人员导入模板.xlsx"));
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "居住人员导入模板.xlsx")).WithName("DownloadResidentTemplate").WithSummary("下载居住人员导入模板 / Download the residents template");
         return api;
     }
 

@@ -77,10 +77,17 @@ public static class ImportKinds
         foreach (var kind in Rental)
         {
             imports.MapPost($"/{kind}", (IFormFile? file, HttpContext http, PopulationDbContext db, Importer queue, TimeProvider time, CancellationToken ct) =>
-                ImportApi.UploadAsync(kind, file, http, db, queue, time, ct)).DisableAntiforgery();
+                ImportApi.UploadAsync(kind, file, http, db, queue, time, ct)).DisableAntiforgery()
+                .WithName($"Upload{Pascal(kind)}Import").WithSummary($"上传{Zh(kind)}导入文件（后台导入） / Upload a {kind} file (imported in the background)");
             imports.MapGet($"/templates/{kind}", () => TypedResults.File(Template(kind),
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", TemplateName(kind)));
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", TemplateName(kind)))
+                .WithName($"Download{Pascal(kind)}Template").WithSummary($"下载{Zh(kind)}导入模板 / Download the {kind} template");
         }
         return api;
     }
+
+    private static string Pascal(string kind) => char.ToUpperInvariant(kind[0]) + kind[1..];
+
+    // The API description is bilingual whatever the culture at start-up.
+    private static string Zh(string kind) => kind switch { Landlords => "房东", Properties => "出租房", Tenancies => "租住登记", _ => kind };
 }

@@ -140,7 +140,18 @@ public static class Landlords
         };
         db.RentalProperties.Add(property);
         db.Audit(actor, now, "population.property.register", $"address:{address.Id}", property.Claim.ToString());
-        await db.SaveChangesAsync(ct);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            // The same claim submitted twice at once (a double tap): the first one stands.
+            db.ChangeTracker.Clear();
+            var first = await db.RentalProperties.AsNoTracking().FirstOrDefaultAsync(p => p.LandlordId == landlordId && p.AddressId == address.Id, ct);
+            if (first is null) throw;
+            return (first, errors);
+        }
         return (property, errors);
     }
 

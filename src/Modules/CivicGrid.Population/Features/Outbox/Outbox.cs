@@ -31,6 +31,14 @@ public sealed class OutboxSignal
         {
             Channel = "sms", Recipient = protector.Encrypt(phone), RecipientMasked = Mask.Phone(phone), Body = body, CreatedAt = now,
         });
+
+    /// <summary>A message carrying a secret: <paramref name="shown"/> is stored in clear, <paramref name="secret"/> only encrypted until delivered.</summary>
+    public static void EnqueueSecret(PopulationDbContext db, PersonalDataProtector protector, string phone, string shown, string secret, DateTime now) =>
+        db.Outbox.Add(new OutboxMessage
+        {
+            Channel = "sms", Recipient = protector.Encrypt(phone), RecipientMasked = Mask.Phone(phone), Body = shown, SecretBody = protector.Encrypt(secret),
+            CreatedAt = now,
+        });
 }
 
 public sealed class OutboxDispatcher(IServiceScopeFactory scopes, OutboxSignal signal, IConfiguration config, IHttpClientFactory http,
@@ -70,8 +78,11 @@ public sealed class OutboxDispatcher(IServiceScopeFactory scopes, OutboxSignal s
             message.Attempts++;
             try
             {
-                if (sender == "webhook") await SendWebhookAsync(message, protector.Decrypt(message.Recipient), ct);
+                var text = message.SecretBody is null ? message.Body : protector.Decrypt(message.SecretBody);
+                if (sender == "webhook") await SendWebhookAsync(text, message.Id, protector.Decrypt(message.Recipient), ct);
                 message.SentAt = time.GetUtcNow().UtcDateTime;
+                // Delivered: the secret has no further use here.
+                message.SecretBody = null;
                 message.SentBy = sender;
                 sent++;
             }
@@ -86,12 +97,12 @@ public sealed class OutboxDispatcher(IServiceScopeFactory scopes, OutboxSignal s
         return sent;
     }
 
-    private async Task SendWebhookAsync(OutboxMessage message, string phone, CancellationToken ct)
+    private async Task SendWebhookAsync(string text, long id, string phone, CancellationToken ct)
     {
         var url = config["CivicGrid:Outbox:WebhookUrl"] ?? throw new HttpRequestException("CivicGrid:Outbox:WebhookUrl is not configured");
         object payload = config["CivicGrid:Outbox:WebhookFormat"] == "dingtalk"
-            ? new { msgtype = "text", text = new { content = message.Body }, at = new { atMobiles = new[] { phone } } }
-            : new { to = phone, body = message.Body, id = message.Id };
+            ? new { msgtype = "text", text = new { content = text }, at = new { atMobiles = new[] { phone } } }
+            : new { to = phone, body = text, id };
         using var response = await http.CreateClient("outbox").PostAsJsonAsync(url, payload, ct);
         response.EnsureSuccessStatusCode();
     }

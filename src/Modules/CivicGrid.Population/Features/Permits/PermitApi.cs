@@ -21,11 +21,11 @@ public static class PermitApi
     {
         var permits = api.MapGroup("/permits").WithTags("Population")
             .RequireAuthorization(p => p.RequireAssertion(c => Permissions.Has(c.User, Permissions.VerifyResidence)));
-        permits.MapGet("/", List);
-        permits.MapGet("/eligible", Eligible);
-        permits.MapPost("/{permitId:long}/issue", Issue);
-        permits.MapPost("/{permitId:long}/reject", Reject);
-        permits.MapPost("/{permitId:long}/endorse", Endorse);
+        permits.MapGet("/", List).WithName("ListPermits").WithSummary("居住证申领 / Residence permit applications");
+        permits.MapGet("/eligible", Eligible).WithName("ListPermitEligible").WithSummary("可申领居住证的人员 / People eligible for a residence permit");
+        permits.MapPost("/{permitId:long}/issue", Issue).WithName("IssuePermit").WithSummary("签发居住证 / Issue a permit");
+        permits.MapPost("/{permitId:long}/reject", Reject).WithName("RejectPermit").WithSummary("退回居住证申领（须填理由） / Reject an application with a reason");
+        permits.MapPost("/{permitId:long}/endorse", Endorse).WithName("EndorsePermit").WithSummary("居住证签注 / Endorse a permit for another year");
         return api;
     }
 

@@ -36,9 +36,9 @@ public static class ResidentApi
     {
         var residents = api.MapGroup("/residents").WithTags("Population")
             .RequireAuthorization(p => p.RequireAssertion(c => Permissions.Has(c.User, Permissions.ReadRegister)));
-        residents.MapPost("/search", Search);
-        residents.MapPost("/export", ResidentExport.Export);
-        residents.MapPost("/{residentId:long}/unmask", Unmask)
+        residents.MapPost("/search", Search).WithName("SearchResidents").WithSummary("查询居住人员（脱敏） / Search the register (masked)");
+        residents.MapPost("/export", ResidentExport.Export).WithName("ExportResidents").WithSummary("导出居住人员名单（Excel） / Export residents as Excel");
+        residents.MapPost("/{residentId:long}/unmask", Unmask).WithName("UnmaskResident").WithSummary("查看居住人员完整身份证号或手机号（须填理由，留审计） / Show a resident's full ID number or phone (reason required, audited)")
             .RequireAuthorization(p => p.RequireAssertion(c => Permissions.Has(c.User, Permissions.Unmask)));
         return api;
     }

@@ -38,13 +38,13 @@ public static class TenancyApi
     public static RouteGroupBuilder MapTenancyApi(this RouteGroupBuilder api)
     {
         var landlord = api.MapGroup("/landlord/tenancies").WithTags("Landlords").RequireAuthorization(Landlords.Landlords.Policy);
-        landlord.MapGet("/", List);
-        landlord.MapPost("/", MoveIn);
-        landlord.MapPost("/{tenancyId:long}/move-out", MoveOut);
-        landlord.MapGet("/late", LandlordLate);
+        landlord.MapGet("/", List).WithName("ListMyTenancies").WithSummary("房东的租客 / The landlord's tenants");
+        landlord.MapPost("/", MoveIn).WithName("ReportMoveIn").WithSummary("房东登记租客入住 / The landlord reports a tenant moving in");
+        landlord.MapPost("/{tenancyId:long}/move-out", MoveOut).WithName("ReportMoveOut").WithSummary("房东登记租客退租 / The landlord reports a move-out");
+        landlord.MapGet("/late", LandlordLate).WithName("ListMyLateReports").WithSummary("房东逾期未登记事项 / The landlord's late reports");
         Import.ImportKinds.MapRentalImportApi(api);
-        api.MapGet("/regions/{id:int}/tenancies/late", RegionLate).WithTags("Population").RequireAuthorization(p => p.RequireRole(StaffRoles));
-        api.MapGet("/regions/{id:int}/rentals", RegionRentals).WithTags("Population").RequireAuthorization(p => p.RequireRole(StaffRoles));
+        api.MapGet("/regions/{id:int}/tenancies/late", RegionLate).WithName("ListLateReports").WithSummary("区域内逾期未登记的租住信息 / Late reports of a region").WithTags("Population").RequireAuthorization(p => p.RequireRole(StaffRoles));
+        api.MapGet("/regions/{id:int}/rentals", RegionRentals).WithName("ListRentals").WithSummary("区域内的出租房与在租租客 / Rentals and current tenants of a region").WithTags("Population").RequireAuthorization(p => p.RequireRole(StaffRoles));
         return api;
     }
 

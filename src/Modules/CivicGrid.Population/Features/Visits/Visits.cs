@@ -71,9 +71,9 @@ public static class Visits
     {
         var visits = api.MapGroup("/visits").WithTags("Population")
             .RequireAuthorization(p => p.RequireAssertion(c => Permissions.Has(c.User, Permissions.VerifyResidence)));
-        visits.MapGet("/due", Due);
-        visits.MapPost("/", Record);
-        visits.MapGet("/", History);
+        visits.MapGet("/due", Due).WithName("ListDueVisits").WithSummary("待走访事项 / Visits due");
+        visits.MapPost("/", Record).WithName("RecordVisit").WithSummary("登记走访结果 / Record a visit");
+        visits.MapGet("/", History).WithName("ListVisits").WithSummary("走访记录 / Visits made");
         return visits;
     }
 

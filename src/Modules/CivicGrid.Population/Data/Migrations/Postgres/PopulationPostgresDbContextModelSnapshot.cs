@@ -393,6 +393,9 @@ namespace CivicGrid.Population.Data.Migrations.Postgres
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
 
+                    b.Property<byte[]>("SecretBody")
+                        .HasColumnType("bytea");
+
                     b.Property<DateTime?>("SentAt")
                         .HasColumnType("timestamp with time zone");
 

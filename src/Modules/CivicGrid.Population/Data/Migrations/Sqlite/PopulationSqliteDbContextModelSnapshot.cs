@@ -375,6 +375,9 @@ namespace CivicGrid.Population.Data.Migrations.Sqlite
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
+                    b.Property<byte[]>("SecretBody")
+                        .HasColumnType("BLOB");
+
                     b.Property<DateTime?>("SentAt")
                         .HasColumnType("TEXT");
 

@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
-namespace CivicGrid.Population.Data.Migrations.Postgres
+namespace CivicGrid.Population.Data.Migrations.Sqlite
 {
     /// <inheritdoc />
     public partial class LandlordClaims : Migration
@@ -14,28 +14,34 @@ namespace CivicGrid.Population.Data.Migrations.Postgres
             migrationBuilder.AddColumn<int>(
                 name: "Claim",
                 table: "rental_properties",
-                type: "integer",
+                type: "INTEGER",
                 nullable: false,
                 defaultValue: 0);
 
             migrationBuilder.AddColumn<string>(
                 name: "ClaimNote",
                 table: "rental_properties",
-                type: "character varying(200)",
+                type: "TEXT",
                 maxLength: 200,
                 nullable: true);
 
             migrationBuilder.AddColumn<DateTime>(
                 name: "DecidedAt",
                 table: "rental_properties",
-                type: "timestamp with time zone",
+                type: "TEXT",
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "DecidedBy",
                 table: "rental_properties",
-                type: "character varying(64)",
+                type: "TEXT",
                 maxLength: 64,
+                nullable: true);
+
+            migrationBuilder.AddColumn<byte[]>(
+                name: "SecretBody",
+                table: "outbox",
+                type: "BLOB",
                 nullable: true);
 
             migrationBuilder.CreateIndex(
@@ -66,6 +72,10 @@ namespace CivicGrid.Population.Data.Migrations.Postgres
             migrationBuilder.DropColumn(
                 name: "DecidedBy",
                 table: "rental_properties");
+
+            migrationBuilder.DropColumn(
+                name: "SecretBody",
+                table: "outbox");
         }
     }
 }

@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
-namespace CivicGrid.Population.Data.Migrations.Sqlite
+namespace CivicGrid.Population.Data.Migrations.Postgres
 {
     /// <inheritdoc />
     public partial class LandlordClaims : Migration
@@ -14,28 +14,34 @@ namespace CivicGrid.Population.Data.Migrations.Sqlite
             migrationBuilder.AddColumn<int>(
                 name: "Claim",
                 table: "rental_properties",
-                type: "INTEGER",
+                type: "integer",
                 nullable: false,
                 defaultValue: 0);
 
             migrationBuilder.AddColumn<string>(
                 name: "ClaimNote",
                 table: "rental_properties",
-                type: "TEXT",
+                type: "character varying(200)",
                 maxLength: 200,
                 nullable: true);
 
             migrationBuilder.AddColumn<DateTime>(
                 name: "DecidedAt",
                 table: "rental_properties",
-                type: "TEXT",
+                type: "timestamp with time zone",
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "DecidedBy",
                 table: "rental_properties",
-                type: "TEXT",
+                type: "character varying(64)",
                 maxLength: 64,
+                nullable: true);
+
+            migrationBuilder.AddColumn<byte[]>(
+                name: "SecretBody",
+                table: "outbox",
+                type: "bytea",
                 nullable: true);
 
             migrationBuilder.CreateIndex(
@@ -66,6 +72,10 @@ namespace CivicGrid.Population.Data.Migrations.Sqlite
             migrationBuilder.DropColumn(
                 name: "DecidedBy",
                 table: "rental_properties");
+
+            migrationBuilder.DropColumn(
+                name: "SecretBody",
+                table: "outbox");
         }
     }
 }
