@@ -7,6 +7,7 @@ using CivicGrid.Web.Components;
 using CivicGrid.Web.Features.Accounts;
 using CivicGrid.Web.Features.Audit;
 using CivicGrid.Web.Features.Demo;
+using CivicGrid.Web.Features.Units;
 
 // Command-line verbs run on the same executable: `seed --scale demo|district`, `import residents FILE`.
 if (args.Length > 0 && args[0] == "seed")
@@ -25,6 +26,7 @@ if (args.Length > 0 && args[0] == "simulate")
 var builder = WebApplication.CreateBuilder(args);
 var database = builder.AddPlatform();
 builder.Services.AddAccounts();
+builder.Services.AddUnits();
 builder.Services.AddAuditLog(builder.Configuration);
 builder.Services.AddPlaces(database);
 builder.Services.AddPopulation(database);
@@ -34,6 +36,7 @@ var app = builder.Build();
 app.UsePlatform();
 var api = app.MapGroup("/api/v1");
 app.MapAccounts(api);
+app.MapUnits(api);
 app.MapAuditLog(api);
 api.MapSignInApi();
 app.MapPlaces(api);

@@ -42,17 +42,22 @@ public static class Permissions
     /// district-level account of one of these roles; the ingest endpoint also requires the district level.
     /// </summary>
     public const string IngestEvents = "ingest_events";
+    /// <summary>Read the units one belongs to, their members and rosters (every staff role has it).</summary>
+    public const string ReadUnits = "read_units";
+    /// <summary>Create and change units, their members and rosters in one's own region subtree.</summary>
+    public const string ManageUnits = "manage_units";
 
     private static readonly Dictionary<string, string[]> Grants = new()
     {
-        [Roles.DistrictAdmin] = [Unmask, ManageAccounts, ReadAudit, EditPlaces, ReadRegister, VerifyResidence, ImportRegister, IngestEvents],
-        [Roles.TownOfficer] = [Unmask, EditPlaces, ReadRegister, VerifyResidence, ImportRegister],
-        [Roles.VillageCadre] = [Unmask, EditPlaces, ReadRegister, VerifyResidence, ImportRegister],
-        [Roles.GridWorker] = [ReadRegister, VerifyResidence],
+        [Roles.DistrictAdmin] = [Unmask, ManageAccounts, ReadAudit, EditPlaces, ReadRegister, VerifyResidence, ImportRegister, IngestEvents, ReadUnits, ManageUnits],
+        [Roles.TownOfficer] = [Unmask, EditPlaces, ReadRegister, VerifyResidence, ImportRegister, ReadUnits, ManageUnits],
+        [Roles.VillageCadre] = [Unmask, EditPlaces, ReadRegister, VerifyResidence, ImportRegister, ReadUnits],
+        [Roles.GridWorker] = [ReadRegister, VerifyResidence, ReadUnits],
         // Police do not browse, search or export the register: they see the person an alert names (and the address) on the
         // alert board, and later the people of a work order addressed to their station.
-        [Roles.PoliceOfficer] = [Unmask, IngestEvents],
-        [Roles.Mediator] = [],
+        [Roles.PoliceOfficer] = [Unmask, IngestEvents, ReadUnits],
+        // A mediator reads its committee (members, who is on duty); the cases come with the mediation module.
+        [Roles.Mediator] = [ReadUnits],
     };
 
     public static bool Has(ClaimsPrincipal user, string permission) =>

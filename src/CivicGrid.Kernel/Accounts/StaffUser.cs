@@ -12,6 +12,8 @@ public sealed class StaffUser : IdentityUser, IRegionScoped
     public RegionLevel RegionLevel { get; set; }
     public string Role { get; set; } = "";
     public bool Disabled { get; set; }
+    /// <summary>Set by an admin's password reset: the temporary password only lets the account choose a new one.</summary>
+    public bool MustChangePassword { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 }
 

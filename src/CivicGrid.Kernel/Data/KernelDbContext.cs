@@ -1,5 +1,6 @@
 using CivicGrid.Kernel.Accounts;
 using CivicGrid.Kernel.Audit;
+using CivicGrid.Kernel.Units;
 using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
@@ -8,7 +9,7 @@ using Microsoft.EntityFrameworkCore.Design;
 namespace CivicGrid.Kernel.Data;
 
 /// <summary>
-/// The Kernel's tables: staff accounts (ASP.NET Core Identity), the audit log, and the data-protection key ring (the keys
+/// The Kernel's tables: staff accounts (ASP.NET Core Identity), organisational units with their rosters, the audit log, and the data-protection key ring (the keys
 /// that sign cookies and antiforgery tokens), kept in the database so that every web node behind a load balancer shares it.
 /// </summary>
 public class KernelDbContext(DbContextOptions options) : IdentityDbContext<StaffUser>(options), IDataProtectionKeyContext
@@ -17,6 +18,12 @@ public class KernelDbContext(DbContextOptions options) : IdentityDbContext<Staff
 
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
+    public DbSet<OrgUnit> Units => Set<OrgUnit>();
+
+    public DbSet<UnitMember> UnitMembers => Set<UnitMember>();
+
+    public DbSet<UnitShift> UnitShifts => Set<UnitShift>();
+
     public DbSet<SignIn.OneTimeCode> OneTimeCodes => Set<SignIn.OneTimeCode>();
 
     protected override void OnModelCreating(ModelBuilder builder)
@@ -24,6 +31,7 @@ public class KernelDbContext(DbContextOptions options) : IdentityDbContext<Staff
         base.OnModelCreating(builder);
         builder.MapAuditEntries(owner: true);
         builder.Entity<DataProtectionKey>().ToTable("data_protection_keys");
+        builder.MapUnits();
         builder.Entity<SignIn.OneTimeCode>(e =>
         {
             e.ToTable("sign_in_codes");

@@ -4,6 +4,7 @@ using System.Text;
 using CivicGrid.AntiFraud.Data;
 using CivicGrid.Kernel.Accounts;
 using CivicGrid.Kernel.Regions;
+using CivicGrid.Kernel.Units;
 using CivicGrid.Places.Contracts;
 using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Places.Data;
@@ -41,10 +42,14 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
         // The rule pack is the district's, not a region's: police read it, only district accounts change it.
         ["GET /api/v1/antifraud/rules"] = [200, 403],
         ["GET /api/v1/antifraud/watchlists/{name}"] = [200, 403],
+        // The units list holds only the caller's own units (checked below); the templates hold no data.
+        ["GET /api/v1/units"] = [200],
+        ["GET /api/v1/units/roster-template"] = [200],
+        ["GET /api/v1/accounts/import-template"] = [200, 403],
     };
 
     private sealed record Foreign(int VillageId, int GridId, long AddressId, string AdminUserId, double Lon, double Lat, long DeclarationId, long ResidentId, long AlertId, long JobId,
-        long PropertyId, long TenancyId, long PermitId);
+        long PropertyId, long TenancyId, long PermitId, int UnitId, long ShiftId);
 
     // Landlord endpoints take only the landlord cookie: a staff cookie is no landlord, so they answer 401.
     private static bool LandlordOnly(string key) => key.Contains(" /api/v1/landlord/", StringComparison.Ordinal);
@@ -152,8 +157,21 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
                 antifraud.Alerts.Add(alert);
                 await antifraud.SaveChangesAsync();
             }
+            // A unit of 光明村 with a member and a shift on its roster.
+            var kernel = sp.GetRequiredService<CivicGrid.Kernel.Data.KernelDbContext>();
+            var unit = await kernel.Units.FirstOrDefaultAsync(u => u.RegionId == village.Id);
+            if (unit is null)
+            {
+                unit = new OrgUnit { Name = "光明村调委会", Kind = UnitKinds.MediationCommittee, RegionId = village.Id, RegionPath = village.RegionPath, CreatedAt = DateTime.UtcNow };
+                unit.Members.Add(new UnitMember { UserId = admin!.Id, Role = UnitRoles.Head });
+                kernel.Units.Add(unit);
+                await kernel.SaveChangesAsync();
+                kernel.UnitShifts.Add(new UnitShift { UnitId = unit.Id, UserId = admin.Id, StartUtc = new DateTime(2030, 1, 1, 0, 0, 0, DateTimeKind.Utc), EndUtc = new DateTime(2030, 1, 1, 12, 0, 0, DateTimeKind.Utc) });
+                await kernel.SaveChangesAsync();
+            }
+            var shift = await kernel.UnitShifts.FirstAsync(x => x.UnitId == unit.Id);
             return new Foreign(village.Id, grid.Id, address.Id, admin!.Id, address.Lon, address.Lat, declaration.Id, resident.Id, alert.Id, job.Id,
-                tenancy.RentalPropertyId, tenancy.Id, permit.Id);
+                tenancy.RentalPropertyId, tenancy.Id, permit.Id, unit.Id, shift.Id);
         });
     }
 
@@ -174,7 +192,7 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
             ("id", f.VillageId.ToString()), ("addressId", f.AddressId.ToString()), ("userId", f.AdminUserId),
             ("declarationId", f.DeclarationId.ToString()), ("residentId", f.ResidentId.ToString()), ("alertId", f.AlertId.ToString()), ("jobId", f.JobId.ToString()),
             ("tenancyId", f.TenancyId.ToString()), ("permitId", f.PermitId.ToString()), ("name", "flagged_numbers"),
-            ("propertyId", f.PropertyId.ToString()),
+            ("propertyId", f.PropertyId.ToString()), ("unitId", f.UnitId.ToString()), ("shiftId", f.ShiftId.ToString()),
         })
         {
             url = System.Text.RegularExpressions.Regex.Replace(url, $@"\{{{name}(:[a-z]+)?\}}", value);
@@ -212,8 +230,23 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
             "POST /api/v1/rental-claims/{propertyId:long}/verify" => new { evidence = "document", note = "越权核实" },
             "POST /api/v1/rental-claims/{propertyId:long}/reject" => new { note = "越权驳回认领" },
             "POST /api/v1/accounts" => new { userName = "intruder", displayName = "越权", role = Roles.VillageCadre, regionId = f.VillageId, password = "Strong@2021" },
+            "POST /api/v1/units" => new { name = "越权单位", kind = UnitKinds.Department, regionId = f.VillageId },
+            "PUT /api/v1/units/{unitId:int}" => new { name = "越权改名", kind = UnitKinds.Department },
+            "POST /api/v1/units/{unitId:int}/members" => new { userName = "admin", role = UnitRoles.Member },
+            "POST /api/v1/units/{unitId:int}/roster" => new { userName = "admin", start = "2030-02-01 08:00", end = "2030-02-01 20:00" },
+            "POST /api/v1/accounts/{userId}/reset-password" => new { password = "Intrude@2026" },
+            // One's own password: the wrong current password is refused (400), whoever asks.
+            "POST /api/v1/account/password" => new { currentPassword = "not-the-password", newPassword = "Intrude@2026" },
             _ => null,
         };
+        if (key is "POST /api/v1/units/{unitId:int}/roster/import")
+        {
+            return new MultipartFormDataContent { { new ByteArrayContent(Encoding.UTF8.GetBytes("用户名,开始时间,结束时间\nadmin,2030-03-01 08:00,2030-03-01 20:00\n")), "file", "roster.csv" } };
+        }
+        if (key is "POST /api/v1/accounts/import")
+        {
+            return new MultipartFormDataContent { { new ByteArrayContent(Encoding.UTF8.GetBytes($"用户名,姓名,角色,区域编码,初始密码\nintruder,越权,村社干部,{f.VillageId},Strong@2021\n")), "file", "accounts.csv" } };
+        }
         if (key.StartsWith("POST /api/v1/imports/", StringComparison.Ordinal) && !key.Contains('{'))
         {
             var form = new MultipartFormDataContent();
@@ -290,5 +323,16 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
         Assert.False(permitTouched);
         var dissuaded = await factory.WithScopeAsync(sp => sp.GetRequiredService<AntiFraudDbContext>().Dissuasions.AnyAsync(d => d.AlertId == f.AlertId));
         Assert.False(dissuaded);
+        var unit = await factory.WithScopeAsync(sp => sp.GetRequiredService<CivicGrid.Kernel.Data.KernelDbContext>().Units.AsNoTracking().Include(u => u.Members).FirstAsync(u => u.Id == f.UnitId));
+        Assert.Equal("光明村调委会", unit.Name);
+        Assert.Single(unit.Members);
+        var shifts = await factory.WithScopeAsync(sp => sp.GetRequiredService<CivicGrid.Kernel.Data.KernelDbContext>().UnitShifts.CountAsync(x => x.UnitId == f.UnitId));
+        Assert.Equal(1, shifts);
+        var rogueUnit = await factory.WithScopeAsync(sp => sp.GetRequiredService<CivicGrid.Kernel.Data.KernelDbContext>().Units.AnyAsync(u => u.Name == "越权单位"));
+        Assert.False(rogueUnit);
+        Assert.False((await factory.WithScopeAsync(sp => sp.GetRequiredService<UserManager<StaffUser>>().FindByNameAsync("admin")))!.MustChangePassword);
+        // The units list of a caller outside 光明村 does not hold its unit.
+        var list = await client.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/v1/units");
+        Assert.DoesNotContain(list.EnumerateArray(), u => u.GetProperty("id").GetInt32() == f.UnitId);
     }
 }

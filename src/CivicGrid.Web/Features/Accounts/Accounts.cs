@@ -99,6 +99,7 @@ public static class Accounts
             => SetDisabled(userId, true, http, users, db, time, ct)).WithName("DisableAccount").WithSummary("停用账号 / Disable an account");
         accounts.MapPost("/{userId}/enable", (string userId, HttpContext http, UserManager<StaffUser> users, KernelDbContext db, TimeProvider time, CancellationToken ct)
             => SetDisabled(userId, false, http, users, db, time, ct)).WithName("EnableAccount").WithSummary("启用账号 / Enable an account");
+        AccountAdmin.MapAccountAdmin(accounts, api, app);
         return app;
     }
 
@@ -255,8 +256,8 @@ public static class Accounts
     }
 }
 
-/// <summary>Puts the role and the region scope on the signed-in principal, so every check is a claim read.</summary>
-public sealed class StaffClaimsFactory(UserManager<StaffUser> users, IOptions<IdentityOptions> options)
+/// <summary>Puts the role, the region scope and the unit memberships on the signed-in principal, so every check is a claim read.</summary>
+public sealed class StaffClaimsFactory(UserManager<StaffUser> users, IOptions<IdentityOptions> options, KernelDbContext db)
     : UserClaimsPrincipalFactory<StaffUser>(users, options)
 {
     protected override async Task<ClaimsIdentity> GenerateClaimsAsync(StaffUser user)
@@ -267,6 +268,11 @@ public sealed class StaffClaimsFactory(UserManager<StaffUser> users, IOptions<Id
         identity.AddClaim(new Claim(StaffClaims.RegionPath, user.RegionPath));
         identity.AddClaim(new Claim(StaffClaims.RegionLevel, ((int)user.RegionLevel).ToString(System.Globalization.CultureInfo.InvariantCulture)));
         identity.AddClaim(new Claim(StaffClaims.DisplayName, user.DisplayName));
+        if (user.MustChangePassword) identity.AddClaim(new Claim(AccountAdmin.MustChangeClaim, "1"));
+        foreach (var unitId in await db.UnitMembers.AsNoTracking().Where(m => m.UserId == user.Id).Select(m => m.UnitId).ToListAsync())
+        {
+            identity.AddClaim(new Claim(StaffClaims.Unit, unitId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
         return identity;
     }
 }

@@ -52,6 +52,7 @@ public static class DemoAccounts
             }
             result.Add(new DemoAccount(user, password, role, region.Name));
         }
+        await Units.DemoUnits.EnsureAsync(services, ct);
         return result;
     }
 }
