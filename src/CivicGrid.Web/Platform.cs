@@ -95,11 +95,12 @@ public static class Platform
         var ct = app.Lifetime.ApplicationStopping;
         await app.Services.MigrateAllAsync(ct);
         var seeder = app.Services.GetRequiredService<DemoSeeder>();
-        if (app.Configuration.GetValue("CivicGrid:Demo:SeedOnFirstRun", true) && await seeder.IsEmptyAsync(ct))
+        var demo = app.Configuration.GetValue("CivicGrid:Demo:SeedOnFirstRun", true);
+        if (demo && await seeder.IsEmptyAsync(ct))
         {
             await seeder.SeedAsync("demo", ct);
         }
-        var accounts = await DemoAccounts.EnsureAsync(app.Services, ct);
+        var accounts = await DemoAccounts.EnsureAsync(app.Services, ct, demo);
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             var urls = string.Join(", ", app.Urls);

@@ -117,11 +117,11 @@ public class PlatformFactory : WebApplicationFactory<Program>
 
     public static string DemoPassword(string userName) => userName switch
     {
-        "admin" => "Admin@2021",
-        "town" => "Town@2021",
-        "cadre" => "Cadre@2021",
-        "grid" => "Grid@2021",
-        "police" => "Police@2021",
+        "admin" => "District@2021",
+        "town" => "Heshang@2021",
+        "cadre" => "Zhonglian@2021",
+        "grid" => "Wangge@2021",
+        "police" => "Jingwu@2021",
         "mediator" => "Mediate@2021",
         _ => throw new ArgumentOutOfRangeException(nameof(userName)),
     };

@@ -138,7 +138,7 @@ internal static class EndToEndBench
         });
 
         using var http = new HttpClient(new SocketsHttpHandler { CookieContainer = new CookieContainer(), MaxConnectionsPerServer = 8 }) { BaseAddress = new Uri(url) };
-        (await http.PostAsJsonAsync("api/v1/account/login", new { userName = "admin", password = "Admin@2021" })).EnsureSuccessStatusCode();
+        (await http.PostAsJsonAsync("api/v1/account/login", new { userName = "admin", password = "District@2021" })).EnsureSuccessStatusCode();
 
         // 20 batches a second. The first two seconds warm the host up (JIT, pools) and carry no probes. A probe's transfer
         // goes out at least two batches (100 ms) after its call, and only once the call's batch has been answered, so

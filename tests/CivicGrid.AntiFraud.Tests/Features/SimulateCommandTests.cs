@@ -15,7 +15,7 @@ public class SimulateCommandTests(PlatformFactory factory) : IClassFixture<Platf
         var output = new StringWriter();
         var handler = new CookieContainerHandler { InnerHandler = factory.Server.CreateHandler() };
         var rc = await SimulateCommand.RunAsync(
-            ["fraud", "--people", "300", "--hours", "12", "--rate", "2", "--scenarios", "2", "--post", "http://localhost/", "--user", "admin", "--password", "Admin@2021", "--eps", "100000"],
+            ["fraud", "--people", "300", "--hours", "12", "--rate", "2", "--scenarios", "2", "--post", "http://localhost/", "--user", "admin", "--password", "District@2021", "--eps", "100000"],
             output, handler, factory.Time);
         var text = output.ToString();
         Assert.True(rc == 0, text);

@@ -31,7 +31,13 @@ public class AccountTests(PlatformFactory factory) : IClassFixture<PlatformFacto
         }
         var locked = await client.PostAsJsonAsync("/api/v1/account/login", new { userName = "lockme", password = "Right@2021" });
         Assert.Equal(HttpStatusCode.Unauthorized, locked.StatusCode);
-        Assert.Contains("LockedOut", await locked.Content.ReadAsStringAsync());
+        // Locked reads like a wrong password: the answer says nothing about which accounts exist or are locked.
+        var lockedBody = await locked.Content.ReadAsStringAsync();
+        Assert.Contains("用户名或密码错误", lockedBody);
+        Assert.DoesNotContain("LockedOut", lockedBody);
+        var unknown = await client.PostAsJsonAsync("/api/v1/account/login", new { userName = "nobody-here", password = "Wrong@2021" });
+        Assert.Equal(System.Text.Json.JsonDocument.Parse(await unknown.Content.ReadAsStringAsync()).RootElement.GetProperty("detail").GetString(),
+            System.Text.Json.JsonDocument.Parse(lockedBody).RootElement.GetProperty("detail").GetString());
 
         // Identity in .NET 10 reads the wall clock for lockouts (TimeProvider support comes in .NET 11), so check the
         // lockout's length in the store, then let it expire by moving its end into the past.

@@ -119,7 +119,13 @@ public static class Accounts
     {
         var user = string.IsNullOrWhiteSpace(userName) ? null : await signIn.UserManager.FindByNameAsync(userName.Trim());
         if (user is null || string.IsNullOrEmpty(password)) return LoginOutcome.Invalid;
-        if (user.Disabled) return LoginOutcome.Disabled;
+        if (user.Disabled)
+        {
+            db.Audit(new Actor(user.Id, user.UserName ?? "", user.Role, user.RegionPath, http.Connection.RemoteIpAddress?.ToString()),
+                time.GetUtcNow().UtcDateTime, "account.login_failed", $"user:{user.Id}", LoginOutcome.Disabled.ToString());
+            await db.SaveChangesAsync();
+            return LoginOutcome.Disabled;
+        }
         var result = await signIn.PasswordSignInAsync(user, password, isPersistent: false, lockoutOnFailure: true);
         var actor = new Actor(user.Id, user.UserName ?? "", user.Role, user.RegionPath, http.Connection.RemoteIpAddress?.ToString());
         var outcome = result.Succeeded ? LoginOutcome.Ok : result.IsLockedOut ? LoginOutcome.LockedOut : LoginOutcome.Invalid;
@@ -128,12 +134,14 @@ public static class Accounts
         return outcome;
     }
 
-    public static string Message(LoginOutcome outcome) => outcome switch
-    {
-        LoginOutcome.LockedOut => Bilingual.Pick("连续失败次数过多，账号已锁定 30 分钟", "Too many failures: the account is locked for 30 minutes"),
-        LoginOutcome.Disabled => Bilingual.Pick("账号已停用", "The account is disabled"),
-        _ => Bilingual.Pick("用户名或密码错误", "Wrong user name or password"),
-    };
+    /// <summary>
+    /// One answer for every failed sign-in: a locked, disabled or unknown account reads like a wrong password, so the
+    /// sign-in page tells nobody which user names exist (the audit line keeps the real outcome).
+    /// </summary>
+    public static string Message(LoginOutcome outcome) => Bilingual.Pick(FailedZh, FailedEn);
+
+    private const string FailedZh = "用户名或密码错误；多次失败后需稍候再试，或请管理员解锁";
+    private const string FailedEn = "Wrong user name or password; after repeated failures wait a while, or ask an administrator to unlock";
 
     private static async Task<IResult> LoginForm([FromForm] string? userName, [FromForm] string? password, [FromForm] string? returnUrl,
         HttpContext http, SignInManager<StaffUser> signIn, KernelDbContext db, TimeProvider time)
@@ -143,7 +151,7 @@ public static class Accounts
         {
             return Results.LocalRedirect(returnUrl is { Length: > 1 } && returnUrl.StartsWith('/') && !returnUrl.StartsWith("//", StringComparison.Ordinal) ? returnUrl : "/");
         }
-        return Results.LocalRedirect($"/login?error={outcome}");
+        return Results.LocalRedirect("/login?error=1");
     }
 
     private static async Task<Results<Ok<Me>, ProblemHttpResult>> LoginJson(LoginRequest body, HttpContext http, SignInManager<StaffUser> signIn,
@@ -153,7 +161,7 @@ public static class Accounts
         if (outcome != LoginOutcome.Ok)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: Bilingual.Both("登录失败", "Sign-in failed"),
-                detail: Bilingual.Both(Bilingual.Pick(Message(outcome), Message(outcome)), outcome.ToString()));
+                detail: Bilingual.Both(FailedZh, FailedEn));
         }
         var user = await signIn.UserManager.FindByNameAsync(body.UserName!.Trim());
         var principal = await signIn.CreateUserPrincipalAsync(user!);

@@ -15,16 +15,25 @@ public static class DemoAccounts
     // district disables these accounts.
     private static readonly (string User, string Name, string Role, string Password, Func<List<Region>, Region?> Where)[] Plan =
     [
-        ("admin", "区管理员", Roles.DistrictAdmin, "Admin@2021", rs => rs.FirstOrDefault(r => r.Level == RegionLevel.District)),
-        ("town", "河上镇干部", Roles.TownOfficer, "Town@2021", rs => rs.FirstOrDefault(r => r.Level == RegionLevel.Town && r.Name == "河上镇")),
-        ("cadre", "众联村干部", Roles.VillageCadre, "Cadre@2021", rs => rs.FirstOrDefault(r => r.Level == RegionLevel.Village && r.Name == "众联村")),
-        ("grid", "众联村网格员", Roles.GridWorker, "Grid@2021", rs => rs.FirstOrDefault(r => r.Level == RegionLevel.Grid && r.Name == "众联村第1网格")),
-        ("police", "河上派出所民警", Roles.PoliceOfficer, "Police@2021", rs => rs.FirstOrDefault(r => r.Level == RegionLevel.Town && r.Name == "河上镇")),
+        ("admin", "区管理员", Roles.DistrictAdmin, "District@2021", rs => rs.FirstOrDefault(r => r.Level == RegionLevel.District)),
+        ("town", "河上镇干部", Roles.TownOfficer, "Heshang@2021", rs => rs.FirstOrDefault(r => r.Level == RegionLevel.Town && r.Name == "河上镇")),
+        ("cadre", "众联村干部", Roles.VillageCadre, "Zhonglian@2021", rs => rs.FirstOrDefault(r => r.Level == RegionLevel.Village && r.Name == "众联村")),
+        ("grid", "众联村网格员", Roles.GridWorker, "Wangge@2021", rs => rs.FirstOrDefault(r => r.Level == RegionLevel.Grid && r.Name == "众联村第1网格")),
+        ("police", "河上派出所民警", Roles.PoliceOfficer, "Jingwu@2021", rs => rs.FirstOrDefault(r => r.Level == RegionLevel.Town && r.Name == "河上镇")),
         ("mediator", "众联老娘舅", Roles.Mediator, "Mediate@2021", rs => rs.FirstOrDefault(r => r.Level == RegionLevel.Village && r.Name == "众联村")),
     ];
 
-    public static async Task<List<DemoAccount>> EnsureAsync(IServiceProvider services, CancellationToken ct)
+    /// <summary>
+    /// With the demo on, creates the demo accounts and returns them (printed at start-up). With the demo off (a real
+    /// district) creates none, and a demo account still on its published password must choose its own at its next sign-in.
+    /// </summary>
+    public static async Task<List<DemoAccount>> EnsureAsync(IServiceProvider services, CancellationToken ct, bool demo = true)
     {
+        if (!demo)
+        {
+            await RetireDemoPasswordsAsync(services);
+            return [];
+        }
         using var scope = services.CreateScope();
         var places = scope.ServiceProvider.GetRequiredService<PlacesDbContext>();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<StaffUser>>();
@@ -54,5 +63,18 @@ public static class DemoAccounts
         }
         await Units.DemoUnits.EnsureAsync(services, ct);
         return result;
+    }
+
+    private static async Task RetireDemoPasswordsAsync(IServiceProvider services)
+    {
+        using var scope = services.CreateScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<StaffUser>>();
+        foreach (var (userName, _, _, password, _) in Plan)
+        {
+            if (await users.FindByNameAsync(userName) is not { MustChangePassword: false } user) continue;
+            if (!await users.CheckPasswordAsync(user, password)) continue;
+            user.MustChangePassword = true;
+            await users.UpdateAsync(user);
+        }
     }
 }
