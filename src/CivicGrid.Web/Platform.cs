@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.HttpOverrides;
 using System.Globalization;
 using CivicGrid.Kernel;
 using CivicGrid.Kernel.Data;
@@ -59,6 +60,23 @@ public static class Platform
 
     public static WebApplication UsePlatform(this WebApplication app)
     {
+        // Behind a reverse proxy (nginx, a load balancer) the client address comes from X-Forwarded-For, but only from the
+        // proxies listed in CivicGrid:Network:Proxies ("*" trusts any sender: tests, or a node reachable only via its proxy).
+        // Sign-in throttling and audit lines use that address.
+        if (app.Configuration.GetSection("CivicGrid:Network:Proxies").Get<string[]>() is { Length: > 0 } proxies)
+        {
+            var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor, ForwardLimit = 1 };
+            if (proxies.Contains("*"))
+            {
+                forwarded.KnownIPNetworks.Clear();
+                forwarded.KnownProxies.Clear();
+            }
+            else
+            {
+                foreach (var p in proxies) forwarded.KnownProxies.Add(System.Net.IPAddress.Parse(p));
+            }
+            app.UseForwardedHeaders(forwarded);
+        }
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         var cultures = new[] { new CultureInfo("zh-CN"), new CultureInfo("en") };

@@ -21,6 +21,9 @@ namespace CivicGrid.Testing;
 public class PlatformFactory : WebApplicationFactory<Program>
 {
     /// <summary>A fixed test key: the raw-file scan test needs to know nothing else.</summary>
+    /// <summary>Days before a password expires in this factory's platform (0: never, the tests' default).</summary>
+    protected virtual int PasswordMaxAgeDays => 0;
+
     /// <summary>Every one-time code the platform sent, newest last.</summary>
     public ConcurrentQueue<CodeMessage> SentCodes { get; } = new();
 
@@ -90,6 +93,10 @@ public class PlatformFactory : WebApplicationFactory<Program>
         builder.UseSetting("CivicGrid:Database:ConnectionString", ConnectionString);
         builder.UseSetting("CivicGrid:PersonalData:Key", TestKey);
         builder.UseSetting("CivicGrid:Demo:SeedOnFirstRun", "true");
+        // Tests tell the client address with X-Forwarded-For (the test server has none of its own).
+        builder.UseSetting("CivicGrid:Network:Proxies:0", "*");
+        // Tests move the clock by months (reminders, permits): passwords do not expire unless a test asks for it.
+        builder.UseSetting("CivicGrid:Accounts:PasswordMaxAgeDays", PasswordMaxAgeDays.ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("CivicGrid:Demo:Landlords", SeedLandlords ? "true" : "false");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         builder.ConfigureServices(s =>

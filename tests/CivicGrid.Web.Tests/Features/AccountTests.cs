@@ -5,6 +5,7 @@ using CivicGrid.Kernel.Data;
 using CivicGrid.Kernel.Regions;
 using CivicGrid.Places.Data;
 using CivicGrid.Testing;
+using CivicGrid.Web.Features.Accounts;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -15,8 +16,18 @@ public class AccountTests(PlatformFactory factory) : IClassFixture<PlatformFacto
     private int VillageId(string name) => factory.WithScope(sp =>
         sp.GetRequiredService<PlacesDbContext>().Regions.First(r => r.Name == name && r.Level == RegionLevel.Village).Id);
 
+    private static HttpRequestMessage Login(string userName, string password, string from) =>
+        new(HttpMethod.Post, "/api/v1/account/login")
+        {
+            Content = JsonContent.Create(new { userName, password }),
+            Headers = { { "X-Forwarded-For", from } },
+        };
+
+    private static async Task<string> DetailAsync(HttpResponseMessage r) =>
+        System.Text.Json.JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement.GetProperty("detail").GetString()!;
+
     [Fact]
-    public async Task Login_FiveWrongPasswords_LocksTheAccountForThirtyMinutes()
+    public async Task Login_FiveWrongPasswordsFromOneAddress_ThatAddressWaitsLongerEachTime_TheOwnerElsewhereSignsIn()
     {
         var admin = await factory.SignInAsync("admin");
         var created = await admin.PostAsJsonAsync("/api/v1/accounts",
@@ -24,33 +35,29 @@ public class AccountTests(PlatformFactory factory) : IClassFixture<PlatformFacto
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
 
         var client = factory.CreateClient();
+        const string attacker = "203.0.113.7", owner = "198.51.100.20";
         for (var i = 0; i < 5; i++)
         {
-            var wrong = await client.PostAsJsonAsync("/api/v1/account/login", new { userName = "lockme", password = "Wrong@2021" });
-            Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await client.SendAsync(Login("lockme", "Wrong@2021", attacker))).StatusCode);
         }
-        var locked = await client.PostAsJsonAsync("/api/v1/account/login", new { userName = "lockme", password = "Right@2021" });
-        Assert.Equal(HttpStatusCode.Unauthorized, locked.StatusCode);
-        // Locked reads like a wrong password: the answer says nothing about which accounts exist or are locked.
-        var lockedBody = await locked.Content.ReadAsStringAsync();
-        Assert.Contains("用户名或密码错误", lockedBody);
-        Assert.DoesNotContain("LockedOut", lockedBody);
-        var unknown = await client.PostAsJsonAsync("/api/v1/account/login", new { userName = "nobody-here", password = "Wrong@2021" });
-        Assert.Equal(System.Text.Json.JsonDocument.Parse(await unknown.Content.ReadAsStringAsync()).RootElement.GetProperty("detail").GetString(),
-            System.Text.Json.JsonDocument.Parse(lockedBody).RootElement.GetProperty("detail").GetString());
+        // The guessing address now waits, even with the right password; the answer reads like any wrong password.
+        var waiting = await client.SendAsync(Login("lockme", "Right@2021", attacker));
+        Assert.Equal(HttpStatusCode.Unauthorized, waiting.StatusCode);
+        var unknown = await client.SendAsync(Login("nobody-here", "Wrong@2021", attacker));
+        Assert.Equal(await DetailAsync(unknown), await DetailAsync(waiting));
+        Assert.DoesNotContain("LockedOut", await waiting.Content.ReadAsStringAsync());
 
-        // Identity in .NET 10 reads the wall clock for lockouts (TimeProvider support comes in .NET 11), so check the
-        // lockout's length in the store, then let it expire by moving its end into the past.
-        await factory.WithScopeAsync(async sp =>
-        {
-            var users = sp.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<StaffUser>>();
-            var user = (await users.FindByNameAsync("lockme"))!;
-            var minutes = (user.LockoutEnd!.Value - DateTimeOffset.UtcNow).TotalMinutes;
-            Assert.InRange(minutes, 28, 30.1);
-            return await users.SetLockoutEndDateAsync(user, DateTimeOffset.UtcNow.AddSeconds(-1));
-        });
-        var again = await client.PostAsJsonAsync("/api/v1/account/login", new { userName = "lockme", password = "Right@2021" });
-        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        // The owner, elsewhere, is not locked out by someone else's guesses.
+        Assert.Equal(HttpStatusCode.OK, (await factory.CreateClient().SendAsync(Login("lockme", "Right@2021", owner))).StatusCode);
+
+        // One minute later the guessing address may try once more; another failure makes it wait two minutes.
+        factory.Time.Advance(TimeSpan.FromSeconds(61));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.SendAsync(Login("lockme", "Wrong@2021", attacker))).StatusCode);
+        factory.Time.Advance(TimeSpan.FromSeconds(61));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.SendAsync(Login("lockme", "Right@2021", attacker))).StatusCode);
+        factory.Time.Advance(TimeSpan.FromSeconds(61));
+        Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(Login("lockme", "Right@2021", attacker))).StatusCode);
+        Assert.Equal(TimeSpan.FromMinutes(30), SignInThrottle.Delay(20));
     }
 
     [Theory]

@@ -80,3 +80,31 @@ public class DemoOffTests(PlatformFactory factory) : IClassFixture<PlatformFacto
         Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync("/api/v1/units")).StatusCode);
     }
 }
+
+/// <summary>A district that sets passwords to expire after 30 days.</summary>
+public sealed class ExpiringFactory : PlatformFactory
+{
+    protected override int PasswordMaxAgeDays => 30;
+}
+
+public class PasswordExpiryTests(ExpiringFactory factory) : IClassFixture<ExpiringFactory>
+{
+    [Fact]
+    public async Task SignIn_PasswordOlderThanThePolicy_MustChooseANewOne_ThenWorksAgain()
+    {
+        var fresh = await factory.SignInAsync("grid");
+        Assert.Equal(HttpStatusCode.OK, (await fresh.GetAsync("/api/v1/units")).StatusCode);
+
+        factory.Time.Advance(TimeSpan.FromDays(31));
+        var client = await factory.SignInAsync("grid");
+        Assert.True(await factory.WithScopeAsync(async sp => (await sp.GetRequiredService<UserManager<StaffUser>>().FindByNameAsync("grid"))!.MustChangePassword));
+        Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync("/api/v1/units")).StatusCode);
+        var changed = await client.PostAsJsonAsync("/api/v1/account/password", new { currentPassword = PlatformFactory.DemoPassword("grid"), newPassword = "Fresh#Wang2027" });
+        Assert.Equal(HttpStatusCode.NoContent, changed.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/units")).StatusCode);
+        // A new sign-in the next day is not sent back to change it again.
+        factory.Time.Advance(TimeSpan.FromDays(1));
+        var next = await factory.SignInAsync("grid", "Fresh#Wang2027");
+        Assert.Equal(HttpStatusCode.OK, (await next.GetAsync("/api/v1/units")).StatusCode);
+    }
+}

@@ -258,7 +258,7 @@ public static class AccountAdmin
     {
         var user = await db.Users.FirstOrDefaultAsync(u => u.Id == userId, ct);
         if (user is null || !acting.RequiredScope.Contains(user.RegionPath)) return false;
-        var wasLocked = user.LockoutEnd is { } end && end > time.GetUtcNow();
+        var wasLocked = (user.LockoutEnd is { } end && end > time.GetUtcNow()) || await SignInThrottle.AnyBlockedAsync(db, user.Id, time.GetUtcNow().UtcDateTime);
         user.LockoutEnd = null;
         user.AccessFailedCount = 0;
         db.Audit(acting.Actor, time.GetUtcNow().UtcDateTime, "account.unlock", $"user:{user.Id}", wasLocked ? "was_locked" : "not_locked");

@@ -113,12 +113,32 @@ public static class Accounts
 
     public enum LoginOutcome { Ok, Invalid, LockedOut, Disabled }
 
-    /// <summary>Checks the password (counting failures towards the 30-minute lockout) and signs in with a cookie.</summary>
+    /// <summary>
+    /// Checks the password and signs in with a cookie. Failures are throttled per account and client address
+    /// (<see cref="SignInThrottle"/>); an account an admin locked stays locked. Every attempt leaves an audit line.
+    /// </summary>
     public static async Task<LoginOutcome> SignInAsync(string? userName, string? password, HttpContext http, SignInManager<StaffUser> signIn,
         KernelDbContext db, TimeProvider time)
     {
+        var now = time.GetUtcNow().UtcDateTime;
+        var source = http.Connection.RemoteIpAddress?.ToString();
         var user = string.IsNullOrWhiteSpace(userName) ? null : await signIn.UserManager.FindByNameAsync(userName.Trim());
-        if (user is null || string.IsNullOrEmpty(password)) return LoginOutcome.Invalid;
+        if (user is null || string.IsNullOrEmpty(password))
+        {
+            // Unknown names count towards the address's spraying limit; the name typed is not kept (it may be a password).
+            if (await SignInThrottle.BlockedUntilAsync(db, null, source, now) is null)
+            {
+                db.Audit(new Actor(null, "anonymous", "", "", source), now, SignInThrottle.Failed, "user:unknown", LoginOutcome.Invalid.ToString());
+                await db.SaveChangesAsync();
+            }
+            return LoginOutcome.Invalid;
+        }
+        if (await SignInThrottle.BlockedUntilAsync(db, user.Id, source, now) is not null)
+        {
+            db.Audit(new Actor(user.Id, user.UserName ?? "", user.Role, user.RegionPath, source), now, "account.login_throttled", $"user:{user.Id}", "waiting");
+            await db.SaveChangesAsync();
+            return LoginOutcome.LockedOut;
+        }
         if (user.Disabled)
         {
             db.Audit(new Actor(user.Id, user.UserName ?? "", user.Role, user.RegionPath, http.Connection.RemoteIpAddress?.ToString()),
@@ -126,12 +146,32 @@ public static class Accounts
             await db.SaveChangesAsync();
             return LoginOutcome.Disabled;
         }
-        var result = await signIn.PasswordSignInAsync(user, password, isPersistent: false, lockoutOnFailure: true);
+        var result = await signIn.PasswordSignInAsync(user, password, isPersistent: false, lockoutOnFailure: false);
         var actor = new Actor(user.Id, user.UserName ?? "", user.Role, user.RegionPath, http.Connection.RemoteIpAddress?.ToString());
         var outcome = result.Succeeded ? LoginOutcome.Ok : result.IsLockedOut ? LoginOutcome.LockedOut : LoginOutcome.Invalid;
-        db.Audit(actor, time.GetUtcNow().UtcDateTime, result.Succeeded ? "account.login" : "account.login_failed", $"user:{user.Id}", outcome.ToString());
+        db.Audit(actor, now, result.Succeeded ? "account.login" : SignInThrottle.Failed, $"user:{user.Id}", outcome.ToString());
+        var expired = result.Succeeded && !user.MustChangePassword && await PasswordExpiredAsync(db, user, now,
+            http.RequestServices.GetRequiredService<IConfiguration>().GetValue("CivicGrid:Accounts:PasswordMaxAgeDays", DefaultPasswordMaxAgeDays));
+        if (expired) user.MustChangePassword = true;
         await db.SaveChangesAsync();
+        // The cookie just issued must carry the must-change claim.
+        if (expired) await signIn.SignInAsync(user, isPersistent: false);
         return outcome;
+    }
+
+    /// <summary>Days a password may be used before its owner must choose a new one (CivicGrid:Accounts:PasswordMaxAgeDays; 0 = never).</summary>
+    public const int DefaultPasswordMaxAgeDays = 90;
+
+    /// <summary>Whether the password was set (created, changed or reset) more than <paramref name="maxAgeDays"/> days ago.</summary>
+    public static async Task<bool> PasswordExpiredAsync(KernelDbContext db, StaffUser user, DateTime now, int maxAgeDays)
+    {
+        if (maxAgeDays <= 0) return false;
+        var target = $"user:{user.Id}";
+        var set = await db.AuditEntries.AsNoTracking()
+            .Where(a => a.Target == target && (a.Action == "account.password_change" || a.Action == "account.password_reset" || a.Action == "account.create"))
+            .MaxAsync(a => (DateTime?)a.At);
+        var since = set ?? user.CreatedAt.UtcDateTime;
+        return now - since > TimeSpan.FromDays(maxAgeDays);
     }
 
     /// <summary>
