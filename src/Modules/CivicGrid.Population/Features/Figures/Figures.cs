@@ -60,18 +60,19 @@ public static class RegisterFigures
             .GroupBy(d => d.RegionPath.Substring(0, n + d.RegionPath.Substring(n).IndexOf("/") + 1))
             .Select(g => new { Child = g.Key, Count = g.Count() })
             .ToListAsync(ct);
-        var rentals = await db.RentalProperties.AsNoTracking().InScope(scope)
+        // Only verified claims count as rentals (a pending claim is a landlord's word, not yet the village's).
+        var rentals = await db.RentalProperties.AsNoTracking().InScope(scope).Where(p => p.Claim == PropertyClaim.Verified)
             .GroupBy(p => p.RegionPath.Substring(0, n + p.RegionPath.Substring(n).IndexOf("/") + 1))
             .Select(g => new { Child = g.Key, Count = g.Count() })
             .ToListAsync(ct);
         // Distinct landlords: one who rents out in two villages counts once in the area and once in each village.
-        var landlordsByChild = await (from p in db.RentalProperties.AsNoTracking().InScope(scope)
+        var landlordsByChild = await (from p in db.RentalProperties.AsNoTracking().InScope(scope).Where(p => p.Claim == PropertyClaim.Verified)
                                       join l in db.Landlords.AsNoTracking() on p.LandlordId equals l.Id
                                       select new { Child = p.RegionPath.Substring(0, n + p.RegionPath.Substring(n).IndexOf("/") + 1), l.Kind, l.Id })
             .GroupBy(x => new { x.Child, x.Kind })
             .Select(g => new { g.Key.Child, g.Key.Kind, Count = g.Select(x => x.Id).Distinct().Count() })
             .ToListAsync(ct);
-        var landlordTotals = await (from p in db.RentalProperties.AsNoTracking().InScope(scope)
+        var landlordTotals = await (from p in db.RentalProperties.AsNoTracking().InScope(scope).Where(p => p.Claim == PropertyClaim.Verified)
                                     join l in db.Landlords.AsNoTracking() on p.LandlordId equals l.Id
                                     select new { l.Kind, l.Id })
             .GroupBy(x => x.Kind)

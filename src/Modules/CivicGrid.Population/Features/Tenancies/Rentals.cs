@@ -33,7 +33,8 @@ public static class Rentals
     public static async Task<RentalPage> PageAsync(PopulationDbContext db, PlacesDbContext places, RegionScope scope, IReadOnlyCollection<long> lateProperties,
         int page, int size, CancellationToken ct)
     {
-        var area = db.RentalProperties.AsNoTracking().InScope(scope);
+        // Verified rentals only: claims still waiting are on the claims page (/rentals/claims).
+        var area = db.RentalProperties.AsNoTracking().InScope(scope).Where(p => p.Claim == PropertyClaim.Verified);
         var lateIds = lateProperties.ToList();
         var total = await area.CountAsync(ct);
         var lateCount = lateIds.Count == 0 ? 0 : await area.CountAsync(p => lateIds.Contains(p.Id), ct);
