@@ -5,6 +5,7 @@ using CivicGrid.Bench.Places;
 using CivicGrid.Kernel.Accounts;
 using CivicGrid.Kernel.Audit;
 using CivicGrid.Kernel.Data;
+using CivicGrid.Kernel.Demo;
 using CivicGrid.Kernel.Files;
 using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Kernel.Regions;

@@ -18,7 +18,10 @@ public static class PlacesModule
     {
         services.AddModuleDbContext<PlacesDbContext, PlacesSqliteDbContext, PlacesPostgresDbContext>(database, "places");
         services.AddSingleton<GridLookup>();
-        services.AddScoped<Contracts.RegionDirectory>();
+        services.AddSingleton<Contracts.RegionDirectory>();
+        services.AddSingleton<Contracts.AddressDirectory>();
+        services.AddSingleton<Contracts.GridLocator>();
+        services.AddSingleton<Contracts.PlacesDemo>();
         services.AddSingleton(new NavEntry(10, "辖区与网格", "Regions & grids", "regions", "map"));
         return services;
     }

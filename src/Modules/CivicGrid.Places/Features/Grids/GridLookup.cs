@@ -1,7 +1,6 @@
 using CivicGrid.Kernel.Regions;
 using CivicGrid.Places.Data;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace CivicGrid.Places.Features.Grids;
 
@@ -9,7 +8,7 @@ namespace CivicGrid.Places.Features.Grids;
 /// Holds the current <see cref="GridIndex"/>. Built on first use from the grids' polygons (about 3,000 at district scale,
 /// a few MB), rebuilt after grids change. Lookups read a reference and never wait on a lock.
 /// </summary>
-public sealed class GridLookup(IServiceScopeFactory scopes) : IDisposable
+public sealed class GridLookup(IDbContextFactory<PlacesDbContext> factory) : IDisposable
 {
     private readonly SemaphoreSlim building = new(1, 1);
     private volatile GridIndex? current;
@@ -22,8 +21,7 @@ public sealed class GridLookup(IServiceScopeFactory scopes) : IDisposable
         {
             if (current is null)
             {
-                using var scope = scopes.CreateScope();
-                var db = scope.ServiceProvider.GetRequiredService<PlacesDbContext>();
+                await using var db = await factory.CreateDbContextAsync(ct);
                 var grids = await db.Regions.AsNoTracking()
                     .Where(r => r.Level == RegionLevel.Grid && r.Boundary != null)
                     .Select(r => new { r.Id, r.RegionPath, r.Boundary })
