@@ -1,7 +1,7 @@
 using CivicGrid.Kernel.Data;
+using CivicGrid.Kernel.Demo;
 using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Places.Contracts;
-using CivicGrid.Places.Features.Demo;
 using CivicGrid.Population.Data;
 using Microsoft.EntityFrameworkCore;
 

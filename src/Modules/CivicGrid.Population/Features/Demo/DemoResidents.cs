@@ -1,8 +1,8 @@
 using CivicGrid.Kernel.Data;
+using CivicGrid.Kernel.Demo;
 using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Kernel.Time;
 using CivicGrid.Places.Contracts;
-using CivicGrid.Places.Features.Demo;
 using CivicGrid.Population.Data;
 using Microsoft.EntityFrameworkCore;
 
