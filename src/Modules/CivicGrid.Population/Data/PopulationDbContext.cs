@@ -208,17 +208,6 @@ public enum ClaimEvidence
     Visit = 2,
 }
 
-/// <summary>A one-time sign-in code sent to a landlord's phone; only its hash is stored.</summary>
-public sealed class OneTimeCode
-{
-    public long Id { get; set; }
-    public string PhoneIndex { get; set; } = "";
-    public string CodeHash { get; set; } = "";
-    public DateTime ExpiresAt { get; set; }
-    public int Attempts { get; set; }
-    public bool Used { get; set; }
-}
-
 /// <summary>
 /// A notification waiting to go out (reminders, confirmations, sign-in codes). Senders are configuration: the default one
 /// records the message in the platform; SMS or DingTalk senders deliver it. The recipient's number is encrypted.
@@ -409,7 +398,6 @@ public class PopulationDbContext(DbContextOptions options) : DbContext(options)
     public DbSet<ImportJob> ImportJobs => Set<ImportJob>();
     public DbSet<Landlord> Landlords => Set<Landlord>();
     public DbSet<RentalProperty> RentalProperties => Set<RentalProperty>();
-    public DbSet<OneTimeCode> OneTimeCodes => Set<OneTimeCode>();
     public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
     public DbSet<Tenancy> Tenancies => Set<Tenancy>();
 
@@ -465,13 +453,6 @@ public class PopulationDbContext(DbContextOptions options) : DbContext(options)
             e.HasIndex(x => new { x.LandlordId, x.AddressId }).IsUnique();
             e.HasIndex(x => x.AddressId);
             e.HasIndex(x => new { x.RegionPath, x.Id });
-        });
-        modelBuilder.Entity<OneTimeCode>(e =>
-        {
-            e.ToTable("one_time_codes");
-            e.Property(x => x.PhoneIndex).HasMaxLength(32);
-            e.Property(x => x.CodeHash).HasMaxLength(64);
-            e.HasIndex(x => new { x.PhoneIndex, x.ExpiresAt });
         });
         modelBuilder.Entity<OutboxMessage>(e =>
         {

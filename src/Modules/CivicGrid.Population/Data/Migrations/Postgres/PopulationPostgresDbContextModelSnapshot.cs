@@ -322,40 +322,6 @@ namespace CivicGrid.Population.Data.Migrations.Postgres
                     b.ToTable("landlords", (string)null);
                 });
 
-            modelBuilder.Entity("CivicGrid.Population.Data.OneTimeCode", b =>
-                {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("bigint");
-
-                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
-
-                    b.Property<int>("Attempts")
-                        .HasColumnType("integer");
-
-                    b.Property<string>("CodeHash")
-                        .IsRequired()
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
-
-                    b.Property<DateTime>("ExpiresAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<string>("PhoneIndex")
-                        .IsRequired()
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)");
-
-                    b.Property<bool>("Used")
-                        .HasColumnType("boolean");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("PhoneIndex", "ExpiresAt");
-
-                    b.ToTable("one_time_codes", (string)null);
-                });
-
             modelBuilder.Entity("CivicGrid.Population.Data.OutboxMessage", b =>
                 {
                     b.Property<long>("Id")

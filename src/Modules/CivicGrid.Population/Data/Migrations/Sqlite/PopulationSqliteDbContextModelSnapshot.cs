@@ -308,38 +308,6 @@ namespace CivicGrid.Population.Data.Migrations.Sqlite
                     b.ToTable("landlords", (string)null);
                 });
 
-            modelBuilder.Entity("CivicGrid.Population.Data.OneTimeCode", b =>
-                {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("INTEGER");
-
-                    b.Property<int>("Attempts")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("CodeHash")
-                        .IsRequired()
-                        .HasMaxLength(64)
-                        .HasColumnType("TEXT");
-
-                    b.Property<DateTime>("ExpiresAt")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("PhoneIndex")
-                        .IsRequired()
-                        .HasMaxLength(32)
-                        .HasColumnType("TEXT");
-
-                    b.Property<bool>("Used")
-                        .HasColumnType("INTEGER");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("PhoneIndex", "ExpiresAt");
-
-                    b.ToTable("one_time_codes", (string)null);
-                });
-
             modelBuilder.Entity("CivicGrid.Population.Data.OutboxMessage", b =>
                 {
                     b.Property<long>("Id")
