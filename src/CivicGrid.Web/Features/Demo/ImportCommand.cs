@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using CivicGrid.Kernel.Audit;
+using CivicGrid.Kernel.Context;
 using CivicGrid.Kernel.Data;
 using CivicGrid.Kernel.Files;
 using CivicGrid.Kernel.PersonalData;
@@ -61,9 +61,11 @@ public static class ImportCommand
         var total = Math.Max(1, sheet.Count - 1);
         Console.WriteLine($"read {sheet.Count - 1:N0} rows in {clock.Elapsed.TotalSeconds:0.0} s");
         var progress = new Progress<int>(n => Console.Write($"\r{Math.Min(100, n * 50 / total),3}%  {n:N0}"));
+        // The verb acts in the region the operator named; its audit lines say cli:import, that region and this machine.
+        var acting = await scope.ServiceProvider.GetRequiredService<RequestContext>()
+            .Use(Acting.Cli("import", new RegionScope(region.Id, region.RegionPath, region.Level))).GetAsync();
         var summary = await ImportKinds.RunAsync(args[0], scope.ServiceProvider.GetRequiredService<PopulationDbContext>(), places,
-            scope.ServiceProvider.GetRequiredService<PersonalDataProtector>(), sheet, new RegionScope(region.Id, region.RegionPath, region.Level),
-            Actor.System with { UserName = "cli" }, DateTime.UtcNow, progress, cts.Token);
+            scope.ServiceProvider.GetRequiredService<PersonalDataProtector>(), sheet, acting.RequiredScope, acting.Actor, DateTime.UtcNow, progress, cts.Token);
         Console.WriteLine();
         if (!summary.Succeeded)
         {
