@@ -96,6 +96,29 @@ public class PlacesTests(BrowserFixture browser)
     }
 
     [Fact]
+    public async Task VillageCadre_ImportsABadGridFile_TheVillagePageSaysWhyAndImportsNothing()
+    {
+        var (village, grids) = await browser.Factory.WithScopeAsync(async sp =>
+        {
+            var regions = sp.GetRequiredService<PlacesDbContext>().Regions.AsNoTracking();
+            var v = await regions.FirstAsync(r => r.Name == "众联村" && r.Level == Kernel.Regions.RegionLevel.Village);
+            return (v, await regions.CountAsync(r => r.ParentId == v.Id));
+        });
+        var page = await browser.NewPageAsync();
+        await new LoginPage(page).SignInAsync("cadre", PlatformFactory.DemoPassword("cadre"));
+        await page.GotoAsync($"/regions/{village.Id}");
+        await LoginPage.WaitForCircuitAsync(page);
+        await page.GetByText("导入网格（GeoJSON）").WaitForAsync();
+        await page.Locator("input[type=file]").SetInputFilesAsync(new FilePayload
+        {
+            Name = "grids.geojson", MimeType = "application/geo+json", Buffer = "{ not geojson"u8.ToArray(),
+        });
+        await page.GetByText("不是有效的 GeoJSON").WaitForAsync();
+        Assert.Equal(grids, await browser.Factory.WithScopeAsync(sp =>
+            sp.GetRequiredService<PlacesDbContext>().Regions.CountAsync(r => r.ParentId == village.Id)));
+    }
+
+    [Fact]
     public async Task Doorplate_ScannedOnAPhone_ShowsTheAddressInChinese()
     {
         var (token, street) = await browser.Factory.WithScopeAsync(async sp =>
