@@ -52,7 +52,7 @@ public static class Accounts
             o.ExpireTimeSpan = TimeSpan.FromMinutes(30);
             o.SlidingExpiration = true;
             o.LoginPath = "/login";
-            o.AccessDeniedPath = "/login";
+            o.AccessDeniedPath = "/no-permission";
             o.Events.OnRedirectToLogin = c => ApiOrRedirect(c, StatusCodes.Status401Unauthorized);
             o.Events.OnRedirectToAccessDenied = c => ApiOrRedirect(c, StatusCodes.Status403Forbidden);
         });
