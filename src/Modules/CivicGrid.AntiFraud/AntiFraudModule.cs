@@ -3,6 +3,7 @@ using CivicGrid.AntiFraud.Engine;
 using CivicGrid.AntiFraud.Features.Alerts;
 using CivicGrid.AntiFraud.Features.Figures;
 using CivicGrid.AntiFraud.Features.Ingest;
+using CivicGrid.AntiFraud.Features.Simulate;
 using CivicGrid.Kernel;
 using CivicGrid.Kernel.Accounts;
 using CivicGrid.Kernel.Data;
@@ -55,6 +56,7 @@ public static class AntiFraudModule
     {
         var group = api.MapGroup("/antifraud").WithTags("AntiFraud");
         group.MapIngestApi();
+        group.MapDemoSubjectsApi();
         group.MapAlertApi();
         group.MapFiguresApi();
         Features.Rules.RulesApi.MapRulesApi(group);

@@ -28,6 +28,24 @@ public class SimulateCommandTests(PlatformFactory factory) : IClassFixture<Platf
         {
             await Task.Delay(20, timeout.Token);
         }
+        // In the demo district the simulated people are its residents: the alerts name registered people and go to the
+        // town's police station, not to the district as "not registered here".
+        Assert.Contains("residents of the demo district", text);
+        var alerts = await factory.WithScopeAsync(sp => sp.GetRequiredService<AntiFraudDbContext>().Alerts.AsNoTracking().ToListAsync());
+        Assert.All(alerts, a => Assert.NotNull(a.ResidentId));
+        Assert.Contains(alerts, a => a.StationName.Contains("河上", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task DemoSubjects_OnlyDistrictAdmins_CountChecked()
+    {
+        var admin = await factory.SignInAsync("admin");
+        var subjects = await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<List<string>>(admin, "/api/v1/antifraud/demo-subjects?count=5");
+        Assert.Equal(5, subjects!.Count);
+        Assert.Equal(5, subjects.Distinct().Count());
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, (await admin.GetAsync("/api/v1/antifraud/demo-subjects?count=0")).StatusCode);
+        var police = await factory.SignInAsync("police");
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, (await police.GetAsync("/api/v1/antifraud/demo-subjects")).StatusCode);
     }
 
     [Fact]

@@ -42,6 +42,8 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
         // The rule pack is the district's, not a region's: police read it, only district accounts change it.
         ["GET /api/v1/antifraud/rules"] = [200, 403],
         ["GET /api/v1/antifraud/watchlists/{name}"] = [200, 403],
+        // The demo's simulated people: residents of the caller's own area only, district admins only.
+        ["GET /api/v1/antifraud/demo-subjects"] = [200, 403],
         // The units list holds only the caller's own units (checked below); the templates hold no data.
         ["GET /api/v1/units"] = [200],
         ["GET /api/v1/units/roster-template"] = [200],

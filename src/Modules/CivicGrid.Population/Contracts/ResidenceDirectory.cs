@@ -1,3 +1,4 @@
+using CivicGrid.Kernel.Regions;
 using CivicGrid.Population.Data;
 using Microsoft.EntityFrameworkCore;
 
@@ -48,4 +49,12 @@ public sealed class ResidenceDirectory(PopulationDbContext db)
         }
         return found;
     }
+
+    /// <summary>
+    /// The ID-number blind indexes of up to <paramref name="count"/> current residents of <paramref name="scope"/>, in register
+    /// order: the people the demo's anti-fraud simulation speaks of, so that its alerts reach the town's police.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> SampleAsync(RegionScope scope, int count, CancellationToken ct) =>
+        await db.Residents.AsNoTracking().InScope(scope).Where(r => r.Until == null).OrderBy(r => r.Id).Take(count)
+            .Select(r => r.IdIndex).ToListAsync(ct);
 }

@@ -87,7 +87,9 @@ public static class SimulateCommand
             await Console.Error.WriteLineAsync($"登录失败 / sign-in failed: {(int)login.StatusCode}");
             return 1;
         }
-        var events = ForNow(run, now);
+        // In the demo district the simulated people are its registered residents, so the alerts go to the town's police.
+        var subjects = await DemoSubjectsAsync(http, run, o, ct);
+        var events = ForNow(run, now, subjects);
         var batchSize = (int)Math.Clamp(eps / 4, 1, 5_000); // four batches a second
         var clock = Stopwatch.StartNew();
         long accepted = 0, duplicates = 0, rejected = 0;
@@ -154,14 +156,39 @@ public static class SimulateCommand
         return 0;
     }
 
-    /// <summary>The run moved so that its last event happens now (the platform rejects events older than 30 days), with ids unique to this posting.</summary>
-    public static List<StreamEvent> ForNow(SimulationRun run, DateTimeOffset now)
+    /// <summary>
+    /// The demo district's residents standing in for the simulated people (in order of first appearance), or null when the
+    /// platform is not running its demo district (then the simulated people stay outside the register).
+    /// </summary>
+    private static async Task<Dictionary<string, string>?> DemoSubjectsAsync(HttpClient http, SimulationRun run, TextWriter o, CancellationToken ct)
+    {
+        var people = run.Events.Select(e => e.Subject).Distinct(StringComparer.Ordinal).ToList();
+        var response = await http.GetAsync($"api/v1/antifraud/demo-subjects?count={Math.Min(people.Count, 100_000)}", ct);
+        if (!response.IsSuccessStatusCode)
+        {
+            await o.WriteLineAsync("(not the demo district: simulated people are not in the register; alerts go to the district as 非本区登记)");
+            return null;
+        }
+        var residents = await response.Content.ReadFromJsonAsync<List<string>>(ct) ?? [];
+        if (residents.Count == 0) return null;
+        var shared = residents.Count < people.Count ? " (shared: the register has fewer)" : "";
+        await o.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+            $"simulated people are {Math.Min(residents.Count, people.Count):N0} residents of the demo district{shared}"));
+        return people.Select((p, i) => (p, residents[i % residents.Count])).ToDictionary(x => x.p, x => x.Item2, StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// The run moved so that its last event happens now (the platform rejects events older than 30 days), with ids unique to
+    /// this posting; with <paramref name="subjects"/>, each simulated person is replaced by the subject it maps to.
+    /// </summary>
+    public static List<StreamEvent> ForNow(SimulationRun run, DateTimeOffset now, IReadOnlyDictionary<string, string>? subjects = null)
     {
         // Scenarios may run past the nominal end; the last event of all lands on now (the platform refuses events from the future).
         var last = run.Events.Count == 0 ? now : run.Events.Max(e => e.Time);
         var shift = now - last;
         var tag = now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-        return run.Events.Select(e => new StreamEvent($"{tag}-{e.Id}", e.Subject, e.Kind, e.Time + shift, e.Attributes.ToArray())).ToList();
+        return run.Events.Select(e => new StreamEvent($"{tag}-{e.Id}", subjects is not null && subjects.TryGetValue(e.Subject, out var s) ? s : e.Subject, e.Kind, e.Time + shift,
+            e.Attributes.ToArray())).ToList();
     }
 
     public static byte[] Ndjson(IEnumerable<StreamEvent> events)
