@@ -86,4 +86,13 @@ public static class MeasureRegistration
         Microsoft.Extensions.DependencyInjection.Extensions.ServiceCollectionDescriptorExtensions.TryAddSingleton<MeasureCatalog>(services);
         return Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton<IMeasureSource, T>(services);
     }
+
+    /// <summary>For a source whose constructor is internal to its module (it takes the module's own types).</summary>
+    public static Microsoft.Extensions.DependencyInjection.IServiceCollection AddMeasureSource<T>(this Microsoft.Extensions.DependencyInjection.IServiceCollection services,
+        Func<IServiceProvider, T> make)
+        where T : class, IMeasureSource
+    {
+        Microsoft.Extensions.DependencyInjection.Extensions.ServiceCollectionDescriptorExtensions.TryAddSingleton<MeasureCatalog>(services);
+        return Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton<IMeasureSource>(services, make);
+    }
 }

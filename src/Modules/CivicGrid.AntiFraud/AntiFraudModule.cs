@@ -37,8 +37,7 @@ public static class AntiFraudModule
         services.AddSingleton<AntiFraudEngine>();
         services.AddSingleton<AlertNotifier>();
         services.AddSingleton<StationDirectory>();
-        // Population's contract for masked residents and audited unmask; registered here so Population need not know us.
-        services.TryAddScoped<ResidentCard>();
+        // Population's ResidentCard (masked residents, audited unmask) is registered by Population, which owns its constructor.
         services.AddSingleton<AlertWriter>();
         services.AddSingleton<Features.Rules.RulePackAdmin>();
         services.AddHostedService(sp => sp.GetRequiredService<AlertWriter>());

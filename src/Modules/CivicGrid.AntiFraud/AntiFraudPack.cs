@@ -3,7 +3,7 @@ using CivicGrid.Streams;
 namespace CivicGrid.AntiFraud;
 
 /// <summary>The shipped rule pack and watchlists (Rules/*.yaml, Watchlists/*.csv, copied next to the binaries).</summary>
-public static class AntiFraudPack
+internal static class AntiFraudPack
 {
     public static string RulesDirectory(string? baseDirectory = null) => Path.Combine(baseDirectory ?? AppContext.BaseDirectory, "Rules");
 
@@ -26,7 +26,7 @@ public static class AntiFraudPack
 }
 
 /// <summary>The fraud types of the Ministry of Public Security's reports that the rule pack covers (rule categories).</summary>
-public static class FraudTypes
+internal static class FraudTypes
 {
     public const string Brushing = "刷单返利";
     public const string Investment = "虚假投资理财";

@@ -8,6 +8,7 @@ using CivicGrid.Places.Features.Grids;
 using CivicGrid.Places.Features.Regions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CivicGrid.Places;
@@ -19,10 +20,12 @@ public static class PlacesModule
     {
         services.AddModuleDbContext<PlacesDbContext, PlacesSqliteDbContext, PlacesPostgresDbContext>(database, "places");
         services.AddSingleton<GridLookup>();
-        services.AddSingleton<Contracts.RegionDirectory>();
-        services.AddSingleton<Contracts.AddressDirectory>();
-        services.AddSingleton<Contracts.GridLocator>();
-        services.AddSingleton<Contracts.PlacesDemo>();
+        // The contracts' constructors are internal (they take the module's own types), so they are made here.
+        services.AddSingleton(sp => new Contracts.RegionDirectory(sp.GetRequiredService<IDbContextFactory<PlacesDbContext>>()));
+        services.AddSingleton(sp => new Contracts.AddressDirectory(sp.GetRequiredService<IDbContextFactory<PlacesDbContext>>()));
+        services.AddSingleton(sp => new Contracts.GridLocator(sp.GetRequiredService<GridLookup>()));
+        services.AddSingleton(sp => new Contracts.PlacesDemo(sp.GetRequiredService<IDbContextFactory<PlacesDbContext>>(),
+            sp.GetRequiredService<Kernel.PersonalData.PersonalDataProtector>(), sp.GetRequiredService<GridLookup>()));
         services.AddMeasureSource<Contracts.PlacesMeasures>();
         services.AddSingleton(new NavEntry(10, "辖区与网格", "Regions & grids", "regions", "map"));
         return services;

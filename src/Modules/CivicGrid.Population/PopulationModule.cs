@@ -11,6 +11,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CivicGrid.Population;
@@ -25,10 +26,15 @@ public static class PopulationModule
     {
         services.AddModuleDbContext<PopulationDbContext, PopulationSqliteDbContext, PopulationPostgresDbContext>(database, "population");
         services.AddOptions<PopulationOptions>().BindConfiguration(PopulationOptions.Section);
-        services.AddScoped<Contracts.ResidenceDirectory>();
-        services.AddSingleton<Contracts.PopulationDemo>();
-        services.AddSingleton<Contracts.RegisterImports>();
-        services.AddMeasureSource<Contracts.PopulationMeasures>();
+        // The contracts' constructors are internal (they take the module's own types), so they are made here.
+        services.AddScoped(sp => new Contracts.ResidenceDirectory(sp.GetRequiredService<PopulationDbContext>()));
+        services.AddScoped(sp => new Contracts.ResidentCard(sp.GetRequiredService<PopulationDbContext>(), sp.GetRequiredService<Kernel.PersonalData.PersonalDataProtector>()));
+        services.AddSingleton(sp => new Contracts.PopulationDemo(sp.GetRequiredService<IDbContextFactory<PopulationDbContext>>(),
+            sp.GetRequiredService<Kernel.PersonalData.PersonalDataProtector>()));
+        services.AddSingleton(sp => new Contracts.RegisterImports(sp.GetRequiredService<IDbContextFactory<PopulationDbContext>>(),
+            sp.GetRequiredService<Places.Contracts.AddressDirectory>(), sp.GetRequiredService<Kernel.PersonalData.PersonalDataProtector>()));
+        services.AddMeasureSource(sp => new Contracts.PopulationMeasures(sp.GetRequiredService<IDbContextFactory<PopulationDbContext>>(),
+            sp.GetRequiredService<Places.Contracts.RegionDirectory>()));
         services.AddSingleton<Features.Import.Importer>();
         services.AddSingleton<Features.Import.ImportWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<Features.Import.ImportWorker>());

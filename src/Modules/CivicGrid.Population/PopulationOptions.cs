@@ -4,7 +4,7 @@ namespace CivicGrid.Population;
 /// The district's rules for the rental service, from configuration section <c>CivicGrid:Population</c>.
 /// Defaults are Xiaoshan's: report a move-in within 2 days, a move-out within 3 working days.
 /// </summary>
-public sealed class PopulationOptions
+internal sealed class PopulationOptions
 {
     public const string Section = "CivicGrid:Population";
 

@@ -11,7 +11,7 @@ namespace CivicGrid.AntiFraud.Data;
 /// events carried (<see cref="Subject"/>); <see cref="RegionPath"/> is where the resident lives (their grid) when the
 /// register knows them, else the default station's region, so an officer's scope decides who sees the alert.
 /// </summary>
-public sealed class FraudAlert : IRegionScoped
+internal sealed class FraudAlert : IRegionScoped
 {
     public long Id { get; set; }
     public string Subject { get; set; } = "";
@@ -41,7 +41,7 @@ public sealed class FraudAlert : IRegionScoped
 }
 
 /// <summary>One contact with the resident by an officer: how, with what outcome, how much money stayed.</summary>
-public sealed class Dissuasion : IRegionScoped
+internal sealed class Dissuasion : IRegionScoped
 {
     public long Id { get; set; }
     public long AlertId { get; set; }
@@ -56,7 +56,7 @@ public sealed class Dissuasion : IRegionScoped
     public string RegionPath { get; set; } = "";
 }
 
-public class AntiFraudDbContext(DbContextOptions options) : DbContext(options)
+internal class AntiFraudDbContext(DbContextOptions options) : DbContext(options)
 {
     public DbSet<FraudAlert> Alerts => Set<FraudAlert>();
     public DbSet<Dissuasion> Dissuasions => Set<Dissuasion>();
@@ -95,16 +95,16 @@ public class AntiFraudDbContext(DbContextOptions options) : DbContext(options)
     }
 }
 
-public sealed class AntiFraudSqliteDbContext(DbContextOptions<AntiFraudSqliteDbContext> options) : AntiFraudDbContext(options);
+internal sealed class AntiFraudSqliteDbContext(DbContextOptions<AntiFraudSqliteDbContext> options) : AntiFraudDbContext(options);
 
-public sealed class AntiFraudPostgresDbContext(DbContextOptions<AntiFraudPostgresDbContext> options) : AntiFraudDbContext(options);
+internal sealed class AntiFraudPostgresDbContext(DbContextOptions<AntiFraudPostgresDbContext> options) : AntiFraudDbContext(options);
 
-public sealed class AntiFraudSqliteDesignFactory : IDesignTimeDbContextFactory<AntiFraudSqliteDbContext>
+internal sealed class AntiFraudSqliteDesignFactory : IDesignTimeDbContextFactory<AntiFraudSqliteDbContext>
 {
     public AntiFraudSqliteDbContext CreateDbContext(string[] args) => new(DatabaseSetup.DesignTimeOptions<AntiFraudSqliteDbContext>(false, AntiFraudModule.Name));
 }
 
-public sealed class AntiFraudPostgresDesignFactory : IDesignTimeDbContextFactory<AntiFraudPostgresDbContext>
+internal sealed class AntiFraudPostgresDesignFactory : IDesignTimeDbContextFactory<AntiFraudPostgresDbContext>
 {
     public AntiFraudPostgresDbContext CreateDbContext(string[] args) => new(DatabaseSetup.DesignTimeOptions<AntiFraudPostgresDbContext>(true, AntiFraudModule.Name));
 }

@@ -4,7 +4,7 @@ namespace CivicGrid.AntiFraud.Engine;
 /// Tells open alert boards that alerts were stored or changed, in-process, so a board refreshes when something happens
 /// instead of polling the database. Each notice carries the region paths concerned; a board ignores paths outside its scope.
 /// </summary>
-public sealed class AlertNotifier
+internal sealed class AlertNotifier
 {
     public event Action<IReadOnlyCollection<string>>? Changed;
 

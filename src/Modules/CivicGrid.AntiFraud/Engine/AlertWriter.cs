@@ -13,14 +13,14 @@ using Microsoft.Extensions.Logging;
 namespace CivicGrid.AntiFraud.Engine;
 
 /// <summary>One event of an alert's evidence as stored and shown.</summary>
-public sealed record EvidenceItem(string Id, string Kind, DateTimeOffset Time, Dictionary<string, string> Attributes);
+internal sealed record EvidenceItem(string Id, string Kind, DateTimeOffset Time, Dictionary<string, string> Attributes);
 
 /// <summary>
 /// Starts the engine with the host and stores its alerts: routed to a station, deduplicated per subject and rule within
 /// the rule's cooldown (as the engine does, again here so a restart without snapshot does not double an alert), saved in
 /// batches with their audit line, then announced to open boards.
 /// </summary>
-public sealed class AlertWriter(AntiFraudEngine engine, IDbContextFactory<AntiFraudDbContext> dbs, IServiceScopeFactory scopes,
+internal sealed class AlertWriter(AntiFraudEngine engine, IDbContextFactory<AntiFraudDbContext> dbs, IServiceScopeFactory scopes,
     StationDirectory stations, AlertNotifier notifier, TimeProvider time, ILogger<AlertWriter> log) : BackgroundService
 {
     private const int MaxBatch = 500;

@@ -10,7 +10,7 @@ namespace CivicGrid.AntiFraud.Engine;
 /// The platform's one rule engine (singleton): the shipped rule pack on the platform's clock, its snapshot restored at
 /// start, alerts handed to <see cref="Pending"/> for the writer to store. Ingest (HTTP, JetStream) calls <see cref="Streams"/>.
 /// </summary>
-public sealed class AntiFraudEngine : IAsyncDisposable
+internal sealed class AntiFraudEngine : IAsyncDisposable
 {
     private readonly Channel<Alert> pending;
     private Task? disposal;

@@ -1,7 +1,7 @@
 namespace CivicGrid.AntiFraud.Engine;
 
 /// <summary>Settings under CivicGrid:AntiFraud.</summary>
-public sealed class AntiFraudOptions
+internal sealed class AntiFraudOptions
 {
     public const string Section = "CivicGrid:AntiFraud";
 

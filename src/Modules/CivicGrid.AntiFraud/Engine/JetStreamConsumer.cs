@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 namespace CivicGrid.AntiFraud.Engine;
 
 /// <summary>Feeds the engine from a NATS JetStream durable consumer when CivicGrid:AntiFraud:NatsUrl is set; reconnects after failures.</summary>
-public sealed class JetStreamConsumer(AntiFraudEngine engine, AntiFraudOptions options, TimeProvider time, ILogger<JetStreamConsumer> log) : BackgroundService
+internal sealed class JetStreamConsumer(AntiFraudEngine engine, AntiFraudOptions options, TimeProvider time, ILogger<JetStreamConsumer> log) : BackgroundService
 {
     public JetStreamIngest? Ingest { get; private set; }
 

@@ -5,13 +5,13 @@ using Microsoft.Extensions.DependencyInjection;
 namespace CivicGrid.AntiFraud.Engine;
 
 /// <summary>A police station: one per town/street (派出所), identified with the town's region.</summary>
-public sealed record Station(int RegionId, string Path, string Name);
+internal sealed record Station(int RegionId, string Path, string Name);
 
 /// <summary>
 /// Maps a residence to its station (the town holding it) and knows the default station. The district has 22 towns, so
 /// they are held in memory after the first use.
 /// </summary>
-public sealed class StationDirectory(IServiceScopeFactory scopes, AntiFraudOptions options)
+internal sealed class StationDirectory(IServiceScopeFactory scopes, AntiFraudOptions options)
 {
     private volatile Dictionary<int, Station>? stations;
     private volatile Station? fallback;

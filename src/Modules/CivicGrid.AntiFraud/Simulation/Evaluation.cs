@@ -5,7 +5,7 @@ using CivicGrid.Streams;
 namespace CivicGrid.AntiFraud.Simulation;
 
 /// <summary>Precision and recall for one fraud type, by resident (several alerts for one victim count once).</summary>
-public sealed record TypeResult(
+internal sealed record TypeResult(
     string Type,
     int Scenarios,
     int Detected,
@@ -19,7 +19,7 @@ public sealed record TypeResult(
     public double Precision => AlertedSubjects == 0 ? 0 : (double)CorrectSubjects / AlertedSubjects;
 }
 
-public sealed record EvaluationReport(IReadOnlyList<TypeResult> PerType, int Events, int Alerts, int AlertedSubjects, int CorrectSubjects, int Scenarios, int Detected, TimeSpan? MedianLatency, TimeSpan? P90Latency)
+internal sealed record EvaluationReport(IReadOnlyList<TypeResult> PerType, int Events, int Alerts, int AlertedSubjects, int CorrectSubjects, int Scenarios, int Detected, TimeSpan? MedianLatency, TimeSpan? P90Latency)
 {
     public double Precision => AlertedSubjects == 0 ? 0 : (double)CorrectSubjects / AlertedSubjects;
     public double Recall => Scenarios == 0 ? 0 : (double)Detected / Scenarios;
@@ -42,7 +42,7 @@ public sealed record EvaluationReport(IReadOnlyList<TypeResult> PerType, int Eve
 }
 
 /// <summary>Runs the rule pack over a labelled simulated stream and scores it against the ground truth.</summary>
-public static class Evaluation
+internal static class Evaluation
 {
     /// <summary>How long after a scenario's last event an alert still counts as catching it.</summary>
     public static readonly TimeSpan Grace = TimeSpan.FromHours(1);

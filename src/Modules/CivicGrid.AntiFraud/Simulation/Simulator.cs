@@ -3,7 +3,7 @@ using CivicGrid.Streams;
 
 namespace CivicGrid.AntiFraud.Simulation;
 
-public sealed record SimulationOptions
+internal sealed record SimulationOptions
 {
     public int People { get; init; } = 5_000;
     public double Hours { get; init; } = 24;
@@ -16,9 +16,9 @@ public sealed record SimulationOptions
 }
 
 /// <summary>One injected fraud, the ground truth the rule pack is measured against.</summary>
-public sealed record FraudScenario(string Type, string Subject, DateTimeOffset Start, DateTimeOffset End, string DecisiveEventId, DateTimeOffset DecisiveTime);
+internal sealed record FraudScenario(string Type, string Subject, DateTimeOffset Start, DateTimeOffset End, string DecisiveEventId, DateTimeOffset DecisiveTime);
 
-public sealed record SimulationRun(IReadOnlyList<StreamEvent> Events, IReadOnlyList<FraudScenario> Scenarios, SimulationOptions Options);
+internal sealed record SimulationRun(IReadOnlyList<StreamEvent> Events, IReadOnlyList<FraudScenario> Scenarios, SimulationOptions Options);
 
 /// <summary>
 /// A deterministic (seeded) stream of everyday events for N residents, with fraud scenarios of each
@@ -26,7 +26,7 @@ public sealed record SimulationRun(IReadOnlyList<StreamEvent> Events, IReadOnlyL
 /// apart: red envelopes, long calls, meeting apps installed for work, overseas relatives, big rent payments.
 /// Fraudsters use entities the police already flagged (watchlists) only part of the time.
 /// </summary>
-public static class Simulator
+internal static class Simulator
 {
     private static readonly string[] TrustedDomains = ["taobao.com", "jd.com", "pinduoduo.com", "cainiao.com", "alipay.com", "95588.com", "zjzwfw.gov.cn", "meituan.com", "douyin.com", "baidu.com"];
     private static readonly string[] EverydayDomains = [.. TrustedDomains, "zhihu.com", "bilibili.com", "hangzhou.gov.cn", "xiaohongshu.com", "163.com", "qq.com"];

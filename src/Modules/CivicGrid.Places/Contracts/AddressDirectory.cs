@@ -26,8 +26,16 @@ public sealed record AddressPage(IReadOnlyList<AddressInfo> Items, long? NextAft
 /// the factory, so the directory is a singleton, safe in long-lived Blazor circuits and background services. Lookups of
 /// many addresses are batched (one query per 1,000 ids), never one query per row.
 /// </summary>
-public sealed class AddressDirectory(IDbContextFactory<PlacesDbContext> factory)
+public sealed class AddressDirectory
 {
+    private readonly IDbContextFactory<PlacesDbContext> factory;
+
+    // Made by the module's registration: its dependencies are the module's own internals.
+    internal AddressDirectory(IDbContextFactory<PlacesDbContext> factory)
+    {
+        this.factory = factory;
+    }
+
     /// <summary>The most addresses one page may hold.</summary>
     public const int MaxPageSize = 1000;
 

@@ -10,8 +10,16 @@ public sealed record GridMatch(int GridId, string RegionPath);
 /// Point → grid for other modules (a report's location, a visit's GPS fix): the in-memory index of the grid polygons,
 /// built once and shared, so a lookup costs microseconds and no database round trip. A singleton.
 /// </summary>
-public sealed class GridLocator(GridLookup lookup)
+public sealed class GridLocator
 {
+    private readonly GridLookup lookup;
+
+    // Made by the module's registration: its dependencies are the module's own internals.
+    internal GridLocator(GridLookup lookup)
+    {
+        this.lookup = lookup;
+    }
+
     /// <summary>The grid containing (<paramref name="lon"/>, <paramref name="lat"/>) in WGS84, or null when it lies outside every grid.</summary>
     public async Task<GridMatch?> FindAsync(double lon, double lat, CancellationToken ct)
     {

@@ -12,8 +12,20 @@ namespace CivicGrid.Places.Contracts;
 public sealed record DemoPlaces(int Towns, int Villages, int Grids, int Addresses, int Seed, IReadOnlyList<SeededAddress> SeededAddresses);
 
 /// <summary>The seeding entry point of Places for the host's <c>seed</c> verb and tests: the synthetic Xiaoshan district.</summary>
-public sealed class PlacesDemo(IDbContextFactory<PlacesDbContext> factory, PersonalDataProtector protector, GridLookup lookup)
+public sealed class PlacesDemo
 {
+    private readonly IDbContextFactory<PlacesDbContext> factory;
+    private readonly PersonalDataProtector protector;
+    private readonly GridLookup lookup;
+
+    // Made by the module's registration: its dependencies are the module's own internals.
+    internal PlacesDemo(IDbContextFactory<PlacesDbContext> factory, PersonalDataProtector protector, GridLookup lookup)
+    {
+        this.factory = factory;
+        this.protector = protector;
+        this.lookup = lookup;
+    }
+
     /// <summary>
     /// Creates the district, its 22 towns, 539 villages, their grids and addresses with doorplates in an empty database.
     /// <paramref name="scale"/> is "demo" (one town with addresses) or "district" (~200,000 addresses).

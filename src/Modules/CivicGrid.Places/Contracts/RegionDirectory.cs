@@ -22,8 +22,16 @@ public sealed record RegionCounts(int Towns, int Villages, int Grids);
 /// Read-only lookups in the region tree for other modules and the web host. Each call takes its own short-lived Places
 /// context from the factory, so the directory is a singleton, safe in long-lived Blazor circuits and background services.
 /// </summary>
-public sealed class RegionDirectory(IDbContextFactory<PlacesDbContext> factory)
+public sealed class RegionDirectory
 {
+    private readonly IDbContextFactory<PlacesDbContext> factory;
+
+    // Made by the module's registration: its dependencies are the module's own internals.
+    internal RegionDirectory(IDbContextFactory<PlacesDbContext> factory)
+    {
+        this.factory = factory;
+    }
+
     private static readonly Expression<Func<Region, RegionInfo>> Info = r => new RegionInfo(r.Id, r.Name, r.Code, r.Level, r.RegionPath, r.ParentId);
 
     /// <summary>The region <paramref name="id"/> if <paramref name="scope"/> holds it; null when it does not exist or lies outside.</summary>

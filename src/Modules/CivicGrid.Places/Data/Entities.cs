@@ -5,7 +5,7 @@ using NetTopologySuite.Geometries;
 namespace CivicGrid.Places.Data;
 
 /// <summary>A node of the region tree: the district, a town/street, a village/community or a grid.</summary>
-public sealed class Region : IRegionScoped
+internal sealed class Region : IRegionScoped
 {
     public int Id { get; set; }
     public int? ParentId { get; set; }
@@ -51,7 +51,7 @@ public sealed class Region : IRegionScoped
 }
 
 /// <summary>Statistical division codes change over time; each code is kept with the dates it was in force.</summary>
-public sealed class RegionCode
+internal sealed class RegionCode
 {
     public int Id { get; set; }
     public int RegionId { get; set; }
@@ -61,7 +61,7 @@ public sealed class RegionCode
 }
 
 /// <summary>A building head (楼栋长) of a grid.</summary>
-public sealed class BuildingHead : IRegionScoped
+internal sealed class BuildingHead : IRegionScoped
 {
     public int Id { get; set; }
     public int GridId { get; set; }
@@ -73,7 +73,7 @@ public sealed class BuildingHead : IRegionScoped
 }
 
 /// <summary>An address with its smart doorplate (智慧门牌). It lies in exactly one grid.</summary>
-public sealed class Address : IRegionScoped
+internal sealed class Address : IRegionScoped
 {
     public long Id { get; set; }
     public int GridId { get; set; }
@@ -95,7 +95,7 @@ public sealed class Address : IRegionScoped
 }
 
 /// <summary>A doorplate token that was rotated: its label is retired, scanning it says so instead of "not found".</summary>
-public sealed class RetiredDoorplate
+internal sealed class RetiredDoorplate
 {
     public string Token { get; set; } = "";
     public long AddressId { get; set; }

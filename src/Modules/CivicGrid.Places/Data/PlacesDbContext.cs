@@ -8,7 +8,7 @@ using NetTopologySuite.IO;
 
 namespace CivicGrid.Places.Data;
 
-public class PlacesDbContext(DbContextOptions options) : DbContext(options)
+internal class PlacesDbContext(DbContextOptions options) : DbContext(options)
 {
     public DbSet<Region> Regions => Set<Region>();
     public DbSet<RegionCode> RegionCodes => Set<RegionCode>();
@@ -89,16 +89,16 @@ public class PlacesDbContext(DbContextOptions options) : DbContext(options)
     }
 }
 
-public sealed class PlacesSqliteDbContext(DbContextOptions<PlacesSqliteDbContext> options) : PlacesDbContext(options);
+internal sealed class PlacesSqliteDbContext(DbContextOptions<PlacesSqliteDbContext> options) : PlacesDbContext(options);
 
-public sealed class PlacesPostgresDbContext(DbContextOptions<PlacesPostgresDbContext> options) : PlacesDbContext(options);
+internal sealed class PlacesPostgresDbContext(DbContextOptions<PlacesPostgresDbContext> options) : PlacesDbContext(options);
 
-public sealed class PlacesSqliteDesignFactory : IDesignTimeDbContextFactory<PlacesSqliteDbContext>
+internal sealed class PlacesSqliteDesignFactory : IDesignTimeDbContextFactory<PlacesSqliteDbContext>
 {
     public PlacesSqliteDbContext CreateDbContext(string[] args) => new(DatabaseSetup.DesignTimeOptions<PlacesSqliteDbContext>(false, "places"));
 }
 
-public sealed class PlacesPostgresDesignFactory : IDesignTimeDbContextFactory<PlacesPostgresDbContext>
+internal sealed class PlacesPostgresDesignFactory : IDesignTimeDbContextFactory<PlacesPostgresDbContext>
 {
     public PlacesPostgresDbContext CreateDbContext(string[] args) => new(DatabaseSetup.DesignTimeOptions<PlacesPostgresDbContext>(true, "places"));
 }

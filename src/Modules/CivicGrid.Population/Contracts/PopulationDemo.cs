@@ -13,8 +13,18 @@ namespace CivicGrid.Population.Contracts;
 public sealed record DemoPopulation(int Individuals, int Enterprises, int Residents);
 
 /// <summary>The seeding entry point of Population for the host's <c>seed</c> verb and tests: landlords and residents at the demo's addresses.</summary>
-public sealed class PopulationDemo(IDbContextFactory<PopulationDbContext> factory, PersonalDataProtector protector)
+public sealed class PopulationDemo
 {
+    private readonly IDbContextFactory<PopulationDbContext> factory;
+    private readonly PersonalDataProtector protector;
+
+    // Made by the module's registration: its dependencies are the module's own internals.
+    internal PopulationDemo(IDbContextFactory<PopulationDbContext> factory, PersonalDataProtector protector)
+    {
+        this.factory = factory;
+        this.protector = protector;
+    }
+
     /// <summary>
     /// Fills the register for the addresses Places made (<see cref="DemoPlaces.SeededAddresses"/>), with the same seed, so
     /// every run makes the same people. Landlords (and their rentals) only when <paramref name="landlords"/> is set.

@@ -12,8 +12,18 @@ namespace CivicGrid.Population.Contracts;
 /// The measures of Population: the seed's four numbers (individual and enterprise landlords, resident records,
 /// self-declared residents) and the register's other counts as stocks; declarations submitted and visits made as flows.
 /// </summary>
-public sealed class PopulationMeasures(IDbContextFactory<PopulationDbContext> factory, RegionDirectory regions) : IMeasureSource
+public sealed class PopulationMeasures : IMeasureSource
 {
+    private readonly IDbContextFactory<PopulationDbContext> factory;
+    private readonly RegionDirectory regions;
+
+    // Made by the module's registration: its dependencies are the module's own internals.
+    internal PopulationMeasures(IDbContextFactory<PopulationDbContext> factory, RegionDirectory regions)
+    {
+        this.factory = factory;
+        this.regions = regions;
+    }
+
     public const string Residents = "population.residents", Declared = "population.declared", Floating = "population.floating",
         Household = "population.household", Verified = "population.verified", IndividualLandlords = "population.landlords_individual",
         EnterpriseLandlords = "population.landlords_enterprise", Rentals = "population.rentals", PendingDeclarations = "population.declarations_pending",

@@ -23,8 +23,20 @@ public sealed record ImportOutcome(int Rows, int Inserted, int Updated, int Unch
 /// The register's bulk import for the host's <c>import</c> command-line verb (the page and API queue jobs instead): one
 /// sheet of residents, landlords, rental properties or tenancies, checked whole, written in one transaction or not at all.
 /// </summary>
-public sealed class RegisterImports(IDbContextFactory<PopulationDbContext> factory, AddressDirectory addresses, PersonalDataProtector protector)
+public sealed class RegisterImports
 {
+    private readonly IDbContextFactory<PopulationDbContext> factory;
+    private readonly AddressDirectory addresses;
+    private readonly PersonalDataProtector protector;
+
+    // Made by the module's registration: its dependencies are the module's own internals.
+    internal RegisterImports(IDbContextFactory<PopulationDbContext> factory, AddressDirectory addresses, PersonalDataProtector protector)
+    {
+        this.factory = factory;
+        this.addresses = addresses;
+        this.protector = protector;
+    }
+
     /// <summary>The kinds a sheet can hold: residents, landlords, properties, tenancies.</summary>
     public static IReadOnlyList<string> Kinds => ImportKinds.All;
 

@@ -14,8 +14,16 @@ public sealed record Residence(long ResidentId, string RegionPath, long AddressI
 /// Finds a person's residence by the blind index of their ID number (kind "id") or mobile number (kind "phone"), the same
 /// keys the anti-fraud events carry as subjects, so no module ever handles the plain number.
 /// </summary>
-public sealed class ResidenceDirectory(PopulationDbContext db)
+public sealed class ResidenceDirectory
 {
+    private readonly PopulationDbContext db;
+
+    // Made by the module's registration: its dependencies are the module's own internals.
+    internal ResidenceDirectory(PopulationDbContext db)
+    {
+        this.db = db;
+    }
+
     /// <summary>The residence of the person with this blind index, or null when the register does not know them.</summary>
     public async Task<Residence?> FindAsync(string blindIndex, CancellationToken ct)
     {

@@ -45,8 +45,18 @@ public sealed record ResidentUnmask(ResidentUnmaskStatus Status, ResidentCardVie
 /// key anti-fraud events carry as subjects. Shown masked; revealing the numbers needs the <c>unmask</c> permission and a
 /// reason, and writes an audit line (who, role, region, which resident, why) in the same save.
 /// </summary>
-public sealed class ResidentCard(PopulationDbContext db, PersonalDataProtector protector)
+public sealed class ResidentCard
 {
+    private readonly PopulationDbContext db;
+    private readonly PersonalDataProtector protector;
+
+    // Made by the module's registration: its dependencies are the module's own internals.
+    internal ResidentCard(PopulationDbContext db, PersonalDataProtector protector)
+    {
+        this.db = db;
+        this.protector = protector;
+    }
+
     public const int MinReason = UnmaskReasons.MinLength;
     public const int MaxReason = UnmaskReasons.MaxLength;
 

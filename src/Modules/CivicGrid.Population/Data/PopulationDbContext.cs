@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore.Design;
 
 namespace CivicGrid.Population.Data;
 
+// Public: part of ResidentDto, a component parameter.
 public enum ResidenceKind
 {
     /// <summary>户籍人口: registered household member.</summary>
@@ -19,7 +20,7 @@ public enum ResidenceKind
 /// A person living at an address. The ID number and phone are stored only encrypted (AES-GCM) and found by their
 /// blind index; the masked forms are kept for lists so that showing a page never decrypts.
 /// </summary>
-public sealed class Resident : IRegionScoped
+internal sealed class Resident : IRegionScoped
 {
     public long Id { get; set; }
     public string Name { get; set; } = "";
@@ -50,14 +51,14 @@ public sealed class Resident : IRegionScoped
     public bool Synthetic { get; set; }
 }
 
-public enum DeclarationStatus
+internal enum DeclarationStatus
 {
     Pending = 0,
     Confirmed = 1,
     Rejected = 2,
 }
 
-public enum Relation
+internal enum Relation
 {
     Owner = 0,
     Family = 1,
@@ -69,7 +70,7 @@ public enum Relation
 /// A residence self-declaration (居住申报) made by scanning a doorplate. It waits for a grid worker, cadre or the landlord
 /// to confirm or reject it; the declarant follows it with the lookup code. Personal data is stored as in <see cref="Resident"/>.
 /// </summary>
-public sealed class Declaration : IRegionScoped
+internal sealed class Declaration : IRegionScoped
 {
     public long Id { get; set; }
     public long AddressId { get; set; }
@@ -97,7 +98,7 @@ public sealed class Declaration : IRegionScoped
     public long? ResidentId { get; set; }
 }
 
-public enum ImportStatus
+internal enum ImportStatus
 {
     Queued = 0,
     Running = 1,
@@ -114,7 +115,7 @@ public enum ImportStatus
 }
 
 /// <summary>A bulk import in the background. The uploaded file is kept until the job has run, then dropped.</summary>
-public sealed class ImportJob : IRegionScoped
+internal sealed class ImportJob : IRegionScoped
 {
     public long Id { get; set; }
     public string Kind { get; set; } = "residents";
@@ -138,7 +139,7 @@ public sealed class ImportJob : IRegionScoped
     public DateTime? FinishedAt { get; set; }
 }
 
-public enum LandlordKind
+internal enum LandlordKind
 {
     Individual = 0,
     Enterprise = 1,
@@ -148,7 +149,7 @@ public enum LandlordKind
 /// A landlord (房东): a person, found by the blind index of their ID number, or an enterprise, by its unified social credit
 /// code (public business data, kept in clear). The mobile number is the sign-in: a one-time code goes to it.
 /// </summary>
-public sealed class Landlord
+internal sealed class Landlord
 {
     public long Id { get; set; }
     public LandlordKind Kind { get; set; }
@@ -164,7 +165,7 @@ public sealed class Landlord
 }
 
 /// <summary>A rental property (出租房) of a landlord at a doorplate address; staff see it through the address's region.</summary>
-public sealed class RentalProperty : IRegionScoped
+internal sealed class RentalProperty : IRegionScoped
 {
     public long Id { get; set; }
     public long LandlordId { get; set; }
@@ -188,7 +189,7 @@ public sealed class RentalProperty : IRegionScoped
 /// nothing: a claim made by a landlord waits for a grid worker or village cadre (ownership document or visit); a claim on
 /// an address another landlord already holds goes to the village. Rentals registered by staff (imports) are verified.
 /// </summary>
-public enum PropertyClaim
+internal enum PropertyClaim
 {
     Verified = 0,
     Pending = 1,
@@ -199,7 +200,7 @@ public enum PropertyClaim
 }
 
 /// <summary>How a claim was verified.</summary>
-public enum ClaimEvidence
+internal enum ClaimEvidence
 {
     /// <summary>An ownership document (不动产权证, 房产证, 租赁合同 of the owner) was seen.</summary>
     Document = 1,
@@ -212,7 +213,7 @@ public enum ClaimEvidence
 /// A notification waiting to go out (reminders, confirmations, sign-in codes). Senders are configuration: the default one
 /// records the message in the platform; SMS or DingTalk senders deliver it. The recipient's number is encrypted.
 /// </summary>
-public sealed class OutboxMessage
+internal sealed class OutboxMessage
 {
     public long Id { get; set; }
     public string Channel { get; set; } = "sms";
@@ -234,7 +235,7 @@ public sealed class OutboxMessage
     public string? LastError { get; set; }
 }
 
-public enum TenancySource
+internal enum TenancySource
 {
     /// <summary>Reported by the landlord on the phone page.</summary>
     Landlord = 0,
@@ -252,7 +253,7 @@ public enum TenancySource
 /// (<see cref="PopulationOptions"/>); the reminder service writes to them through the outbox when a report is late.
 /// The tenant's ID number and phone are stored like a resident's: encrypted, blind-indexed, masked copies for lists.
 /// </summary>
-public sealed class Tenancy : IRegionScoped
+internal sealed class Tenancy : IRegionScoped
 {
     public long Id { get; set; }
     public long RentalPropertyId { get; set; }
@@ -286,7 +287,7 @@ public sealed class Tenancy : IRegionScoped
     public DateTime? CheckedAt { get; set; }
 }
 
-public enum ReminderKind
+internal enum ReminderKind
 {
     /// <summary>A tenant declared themselves at a rental, and the landlord has not reported the move-in in time.</summary>
     MoveInLate = 0,
@@ -299,7 +300,7 @@ public enum ReminderKind
 }
 
 /// <summary>One reminder sent: (kind, target, due day) is unique, so each late report is reminded once per due day.</summary>
-public sealed class Reminder : IRegionScoped
+internal sealed class Reminder : IRegionScoped
 {
     public long Id { get; set; }
     public ReminderKind Kind { get; set; }
@@ -312,7 +313,7 @@ public sealed class Reminder : IRegionScoped
     public DateTime SentAt { get; set; }
 }
 
-public enum PermitStatus
+internal enum PermitStatus
 {
     Applied = 0,
     Issued = 1,
@@ -327,7 +328,7 @@ public enum PermitStatus
 /// apply; once issued it is endorsed (签注) every year, and the holder is reminded before the endorsement is due.
 /// Holders update their details online with their lookup code and ID number.
 /// </summary>
-public sealed class ResidencePermit : IRegionScoped
+internal sealed class ResidencePermit : IRegionScoped
 {
     public long Id { get; set; }
     public long ResidentId { get; set; }
@@ -355,14 +356,14 @@ public sealed class ResidencePermit : IRegionScoped
     public DateTime? UpdatedAt { get; set; }
 }
 
-public enum VisitTarget
+internal enum VisitTarget
 {
     Address = 0,
     Declaration = 1,
     Tenancy = 2,
 }
 
-public enum VisitOutcome
+internal enum VisitOutcome
 {
     /// <summary>Met the people, the register is right.</summary>
     Confirmed = 0,
@@ -378,7 +379,7 @@ public enum VisitOutcome
 }
 
 /// <summary>A door-to-door visit (必到必访) by a grid worker, with its outcome.</summary>
-public sealed class Visit : IRegionScoped
+internal sealed class Visit : IRegionScoped
 {
     public long Id { get; set; }
     public long AddressId { get; set; }
@@ -391,7 +392,7 @@ public sealed class Visit : IRegionScoped
     public string VisitedBy { get; set; } = "";
 }
 
-public class PopulationDbContext(DbContextOptions options) : DbContext(options)
+internal class PopulationDbContext(DbContextOptions options) : DbContext(options)
 {
     public DbSet<Resident> Residents => Set<Resident>();
     public DbSet<Declaration> Declarations => Set<Declaration>();
@@ -553,16 +554,16 @@ public class PopulationDbContext(DbContextOptions options) : DbContext(options)
     }
 }
 
-public sealed class PopulationSqliteDbContext(DbContextOptions<PopulationSqliteDbContext> options) : PopulationDbContext(options);
+internal sealed class PopulationSqliteDbContext(DbContextOptions<PopulationSqliteDbContext> options) : PopulationDbContext(options);
 
-public sealed class PopulationPostgresDbContext(DbContextOptions<PopulationPostgresDbContext> options) : PopulationDbContext(options);
+internal sealed class PopulationPostgresDbContext(DbContextOptions<PopulationPostgresDbContext> options) : PopulationDbContext(options);
 
-public sealed class PopulationSqliteDesignFactory : IDesignTimeDbContextFactory<PopulationSqliteDbContext>
+internal sealed class PopulationSqliteDesignFactory : IDesignTimeDbContextFactory<PopulationSqliteDbContext>
 {
     public PopulationSqliteDbContext CreateDbContext(string[] args) => new(DatabaseSetup.DesignTimeOptions<PopulationSqliteDbContext>(false, "population"));
 }
 
-public sealed class PopulationPostgresDesignFactory : IDesignTimeDbContextFactory<PopulationPostgresDbContext>
+internal sealed class PopulationPostgresDesignFactory : IDesignTimeDbContextFactory<PopulationPostgresDbContext>
 {
     public PopulationPostgresDbContext CreateDbContext(string[] args) => new(DatabaseSetup.DesignTimeOptions<PopulationPostgresDbContext>(true, "population"));
 }

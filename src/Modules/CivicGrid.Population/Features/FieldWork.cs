@@ -10,7 +10,7 @@ namespace CivicGrid.Population.Features;
 /// Wiring of the figures, visits (必到必访), residence permits and list exports, kept out of PopulationModule so that
 /// slices built in parallel add one line each there.
 /// </summary>
-public static class FieldWork
+internal static class FieldWork
 {
     public static IServiceCollection AddPopulationFieldWork(this IServiceCollection services)
     {

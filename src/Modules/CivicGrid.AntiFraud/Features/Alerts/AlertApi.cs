@@ -19,7 +19,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace CivicGrid.AntiFraud.Features.Alerts;
 
-public sealed record AlertSummary(long Id, string RuleId, string Category, string Response, double Score, DateTime EventTime, DateTime RaisedAt,
+internal sealed record AlertSummary(long Id, string RuleId, string Category, string Response, double Score, DateTime EventTime, DateTime RaisedAt,
     string StationName, int StationRegionId, string Subject, long? ResidentId, long? AddressId, bool Open, string? Outcome, long AmountProtected,
     DateTime? FirstContactAt)
 {
@@ -33,23 +33,23 @@ public sealed record AlertSummary(long Id, string RuleId, string Category, strin
     public string SubjectShort => Subject.Length <= 8 ? Subject : "…" + Subject[^6..];
 }
 
-public sealed record DissuasionDto(long Id, string Method, string Outcome, long AmountProtected, string? Note, DateTime At, string OfficerName);
+internal sealed record DissuasionDto(long Id, string Method, string Outcome, long AmountProtected, string? Note, DateTime At, string OfficerName);
 
 /// <summary>One alert with its evidence, its dissuasions and, when the register knows the person, their masked card.</summary>
-public sealed record AlertDetail(AlertSummary Alert, string? Description, IReadOnlyList<EvidenceItem> Evidence, IReadOnlyList<DissuasionDto> Dissuasions,
+internal sealed record AlertDetail(AlertSummary Alert, string? Description, IReadOnlyList<EvidenceItem> Evidence, IReadOnlyList<DissuasionDto> Dissuasions,
     ResidentCardView? Resident = null);
 
-public sealed record AlertUnmaskRequest(string? Reason, string? Purpose = null);
+internal sealed record AlertUnmaskRequest(string? Reason, string? Purpose = null);
 
 /// <summary>The resident behind an alert, in plain text: shown once to the officer who asked, with the reason audited.</summary>
-public sealed record AlertUnmaskResult(long ResidentId, string Name, string IdNumber, string? Phone);
+internal sealed record AlertUnmaskResult(long ResidentId, string Name, string IdNumber, string? Phone);
 
-public sealed record AlertPage(IReadOnlyList<AlertSummary> Items, int Page, int Size, int Total);
+internal sealed record AlertPage(IReadOnlyList<AlertSummary> Items, int Page, int Size, int Total);
 
-public sealed record DissuasionRequest(string? Method, string? Outcome, long? AmountProtected, string? Note);
+internal sealed record DissuasionRequest(string? Method, string? Outcome, long? AmountProtected, string? Note);
 
 /// <summary>The dissuasion vocabulary: how the officer reached the resident and what came of it.</summary>
-public static class DissuasionTerms
+internal static class DissuasionTerms
 {
     public static readonly string[] Methods = ["visit", "call_96110", "sms_12381"];
     public static readonly string[] Outcomes = ["dissuaded", "unreachable", "already_lost", "false_alarm"];
@@ -87,7 +87,7 @@ public static class DissuasionTerms
 }
 
 /// <summary>Alerts of the caller's area: the board's list, one alert with its evidence, and the officer's dissuasion record.</summary>
-public static class AlertApi
+internal static class AlertApi
 {
     public const int MaxPageSize = 200;
 

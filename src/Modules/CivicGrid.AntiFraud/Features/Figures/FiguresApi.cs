@@ -14,21 +14,21 @@ namespace CivicGrid.AntiFraud.Features.Figures;
 /// <summary>The seed's two numbers and what explains them, for one area.</summary>
 /// <param name="DissuadedPeople">Distinct residents with at least one "dissuaded" outcome.</param>
 /// <param name="MedianMinutesToFirstContact">Median time from the alert being raised to the first officer contact, over contacted alerts.</param>
-public sealed record Figures(int Alerts, int OpenAlerts, int DissuadedPeople, long AmountProtected, double? MedianMinutesToFirstContact,
+internal sealed record Figures(int Alerts, int OpenAlerts, int DissuadedPeople, long AmountProtected, double? MedianMinutesToFirstContact,
     IReadOnlyList<RuleFigures> PerRule);
 
 /// <summary>False alarms of a rule out of its alerts with a recorded outcome: the feedback the rule authors need.</summary>
-public sealed record RuleFigures(string RuleId, string Category, int Alerts, int Decided, int FalseAlarms)
+internal sealed record RuleFigures(string RuleId, string Category, int Alerts, int Decided, int FalseAlarms)
 {
     public double? FalseAlarmRate => Decided == 0 ? null : Math.Round((double)FalseAlarms / Decided, 3);
 }
 
-public sealed record StationFigures(int StationRegionId, string StationName, Figures Figures);
+internal sealed record StationFigures(int StationRegionId, string StationName, Figures Figures);
 
-public sealed record AreaFigures(int RegionId, string RegionName, RegionLevel Level, Figures Total, IReadOnlyList<StationFigures> Stations);
+internal sealed record AreaFigures(int RegionId, string RegionName, RegionLevel Level, Figures Total, IReadOnlyList<StationFigures> Stations);
 
 /// <summary>GET /api/v1/antifraud/regions/{id}/figures: figures of a district, town (= its station) or smaller area, with one row per station.</summary>
-public static class FiguresApi
+internal static class FiguresApi
 {
     public static RouteGroupBuilder MapFiguresApi(this RouteGroupBuilder group)
     {

@@ -13,7 +13,7 @@ using Microsoft.Extensions.Logging;
 
 namespace CivicGrid.AntiFraud.Features.Ingest;
 
-public sealed record IngestResult(long Accepted, long Duplicates, long Rejected, IReadOnlyList<LineRejection> Rejections);
+internal sealed record IngestResult(long Accepted, long Duplicates, long Rejected, IReadOnlyList<LineRejection> Rejections);
 
 /// <summary>
 /// POST /api/v1/antifraud/events: a data partner's batch of events, one JSON object per line (application/x-ndjson).
@@ -21,7 +21,7 @@ public sealed record IngestResult(long Accepted, long Duplicates, long Rejected,
 /// line never stops the batch. Needs the permission <see cref="Permissions.IngestEvents"/>, and, since the events feed the
 /// whole district, a district-level account.
 /// </summary>
-public static class IngestApi
+internal static class IngestApi
 {
     public const string NdjsonType = "application/x-ndjson";
 

@@ -11,26 +11,26 @@ using Microsoft.EntityFrameworkCore;
 
 namespace CivicGrid.AntiFraud.Features.Rules;
 
-public sealed record RuleInfo(string Id, string Category, string Type, IReadOnlyList<string> Kinds, double Weight, double CooldownMinutes,
+internal sealed record RuleInfo(string Id, string Category, string Type, IReadOnlyList<string> Kinds, double Weight, double CooldownMinutes,
     string Source, string? Description);
 
-public sealed record ScoringInfo(double HalfLifeHours, double Sms12381, double Call96110, double Visit);
+internal sealed record ScoringInfo(double HalfLifeHours, double Sms12381, double Call96110, double Visit);
 
-public sealed record WatchlistInfo(string Name, int Count, DateTimeOffset? LoadedAt);
+internal sealed record WatchlistInfo(string Name, int Count, DateTimeOffset? LoadedAt);
 
 /// <summary>
 /// What runs now: the rules, the score levels and the watchlists. Server folders are not shown (a page never reveals
 /// the server's file layout); operators find them in the configuration (CivicGrid:AntiFraud:RulesDirectory).
 /// </summary>
-public sealed record RulePackView(IReadOnlyList<RuleInfo> Rules, ScoringInfo Scoring, IReadOnlyList<WatchlistInfo> Watchlists);
+internal sealed record RulePackView(IReadOnlyList<RuleInfo> Rules, ScoringInfo Scoring, IReadOnlyList<WatchlistInfo> Watchlists);
 
 /// <summary>A reload: the rules now running, or the errors (file, line, field) that kept the previous rules running.</summary>
-public sealed record ReloadResult(bool Reloaded, int Rules, int Watchlists, IReadOnlyList<RuleError> Errors);
+internal sealed record ReloadResult(bool Reloaded, int Rules, int Watchlists, IReadOnlyList<RuleError> Errors);
 
 /// <summary>One bad row of an uploaded watchlist: its row number in the file, the value and why (Chinese and English).</summary>
-public sealed record WatchlistRowError(int Row, string Value, string Reason);
+internal sealed record WatchlistRowError(int Row, string Value, string Reason);
 
-public sealed record WatchlistReplaceResult(string Name, int Count, int Added, int Removed, IReadOnlyList<WatchlistRowError> Errors)
+internal sealed record WatchlistReplaceResult(string Name, int Count, int Added, int Removed, IReadOnlyList<WatchlistRowError> Errors)
 {
     public bool Replaced => Errors.Count == 0;
 }
@@ -41,7 +41,7 @@ public sealed record WatchlistReplaceResult(string Name, int Count, int Added, i
 /// (every row checked; one bad row changes nothing), download a list to edit it. Each change is audited. The engine sees
 /// a replaced list on the next event and a reloaded pack without losing events or open windows (Streams' contract).
 /// </summary>
-public sealed partial class RulePackAdmin(AntiFraudEngine engine, IDbContextFactory<AntiFraudDbContext> dbs, TimeProvider time)
+internal sealed partial class RulePackAdmin(AntiFraudEngine engine, IDbContextFactory<AntiFraudDbContext> dbs, TimeProvider time)
     : IDisposable
 {
     public const long MaxWatchlistBytes = 20 * 1024 * 1024;

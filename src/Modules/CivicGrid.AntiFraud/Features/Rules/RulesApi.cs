@@ -16,7 +16,7 @@ namespace CivicGrid.AntiFraud.Features.Rules;
 /// district-level account, since the rules cover the whole district):
 /// GET rules; POST rules/reload; GET watchlists/{name}?format=xlsx|csv; PUT watchlists/{name} (multipart field "file").
 /// </summary>
-public static class RulesApi
+internal static class RulesApi
 {
     public static RouteGroupBuilder MapRulesApi(this RouteGroupBuilder group)
     {

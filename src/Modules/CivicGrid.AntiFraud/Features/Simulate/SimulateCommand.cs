@@ -20,7 +20,7 @@ namespace CivicGrid.AntiFraud.Features.Simulate;
 /// platform's consumer reads it when CivicGrid:AntiFraud:NatsUrl is set), shifted so the stream ends now, so the alert
 /// board can be watched.
 /// </summary>
-public static class SimulateCommand
+internal static class SimulateCommand
 {
     public static async Task<int> RunAsync(string[] args, TextWriter? output = null, HttpMessageHandler? handler = null, TimeProvider? time = null,
         CancellationToken ct = default)

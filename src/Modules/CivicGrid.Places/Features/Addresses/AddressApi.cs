@@ -16,7 +16,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace CivicGrid.Places.Features.Addresses;
 
-public sealed record AddressDto(long Id, int GridId, string Street, string? Building, string? Unit, string? Room,
+internal sealed record AddressDto(long Id, int GridId, string Street, string? Building, string? Unit, string? Room,
     double Lon, double Lat, AddressKind Kind, string DoorplateToken, DateTime DoorplateIssuedAt, bool Synthetic)
 {
     public string Line => AddressText.Line(Street, Building, Unit, Room);
@@ -25,11 +25,11 @@ public sealed record AddressDto(long Id, int GridId, string Street, string? Buil
         new(a.Id, a.GridId, a.Street, a.Building, a.Unit, a.Room, a.Lon, a.Lat, a.Kind, a.DoorplateToken, a.DoorplateIssuedAt, a.Synthetic);
 }
 
-public sealed record AddressList(IReadOnlyList<AddressDto> Items, int Page, int Size, bool HasMore);
+internal sealed record AddressList(IReadOnlyList<AddressDto> Items, int Page, int Size, bool HasMore);
 
-public sealed record CreateAddress(string? Street, string? Building, string? Unit, string? Room, double? Lon, double? Lat, AddressKind? Kind);
+internal sealed record CreateAddress(string? Street, string? Building, string? Unit, string? Room, double? Lon, double? Lat, AddressKind? Kind);
 
-public static class AddressText
+internal static class AddressText
 {
     public static string Line(string street, string? building, string? unit, string? room) =>
         string.Join(" ", new[] { street, building, unit, room }.Where(s => !string.IsNullOrWhiteSpace(s)));
@@ -46,7 +46,7 @@ public static class AddressText
 }
 
 /// <summary>Addresses and their doorplates.</summary>
-public static class AddressApi
+internal static class AddressApi
 {
     public static RouteGroupBuilder MapAddressApi(this RouteGroupBuilder api)
     {

@@ -17,7 +17,7 @@ namespace CivicGrid.Places.Features.Demo;
 /// Everything comes from a fixed random seed, so tests and benchmarks repeat. Geometry is a lattice of rectangles
 /// over Xiaoshan's bounding box: rows split evenly, so neighbours share edges exactly (no gaps, no overlaps).
 /// </summary>
-public static class DemoDistrict
+internal static class DemoDistrict
 {
     public const string DistrictCode = "330109000000";
     public const int VillageCount = 539;
@@ -236,7 +236,7 @@ public static class DemoDistrict
         Geometry.DefaultFactory.WithSRID(4326).CreatePolygon([new(x0, y0), new(x1, y0), new(x1, y1), new(x0, y1), new(x0, y0)]);
 }
 
-public static class XiaoshanTowns
+internal static class XiaoshanTowns
 {
     /// <summary>The 22 towns and streets of Xiaoshan with their statistical codes, from the embedded reference CSV.</summary>
     public static IReadOnlyList<DemoDistrict.Town> Load()

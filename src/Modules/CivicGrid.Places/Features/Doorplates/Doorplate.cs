@@ -10,7 +10,7 @@ using QRCoder;
 namespace CivicGrid.Places.Features.Doorplates;
 
 /// <summary>Smart doorplates: the QR image and token rotation. The public page itself is DoorplatePage.razor.</summary>
-public static class Doorplate
+internal static class Doorplate
 {
     public static IEndpointRouteBuilder MapDoorplates(this IEndpointRouteBuilder app)
     {

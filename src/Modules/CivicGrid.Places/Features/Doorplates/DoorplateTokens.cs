@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 namespace CivicGrid.Places.Features.Doorplates;
 
 /// <summary>Doorplate tokens: 120 random bits in Base64Url (20 characters), so a label cannot be guessed from another.</summary>
-public static class DoorplateTokens
+internal static class DoorplateTokens
 {
     public static string New()
     {

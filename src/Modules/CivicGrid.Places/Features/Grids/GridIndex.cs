@@ -5,14 +5,14 @@ using NetTopologySuite.Index.Strtree;
 namespace CivicGrid.Places.Features.Grids;
 
 /// <summary>One grid polygon as the lookup sees it.</summary>
-public sealed record GridShape(int GridId, string RegionPath, Geometry Boundary);
+internal sealed record GridShape(int GridId, string RegionPath, Geometry Boundary);
 
 /// <summary>
 /// Point → grid lookup: an STRtree over the grids' envelopes narrows to a few candidates, then an indexed
 /// point-in-area locator per polygon decides. Immutable once built; <see cref="GridLookup"/> swaps in a new one
 /// when grids change, so readers never lock.
 /// </summary>
-public sealed class GridIndex
+internal sealed class GridIndex
 {
     private readonly STRtree<Entry> tree = new();
 

@@ -8,7 +8,7 @@ namespace CivicGrid.Places.Features.Grids;
 /// Holds the current <see cref="GridIndex"/>. Built on first use from the grids' polygons (about 3,000 at district scale,
 /// a few MB), rebuilt after grids change. Lookups read a reference and never wait on a lock.
 /// </summary>
-public sealed class GridLookup(IDbContextFactory<PlacesDbContext> factory) : IDisposable
+internal sealed class GridLookup(IDbContextFactory<PlacesDbContext> factory) : IDisposable
 {
     private readonly SemaphoreSlim building = new(1, 1);
     private volatile GridIndex? current;

@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace CivicGrid.Places.Features.Regions;
 
-public static class RegionAccess
+internal static class RegionAccess
 {
     /// <summary>The region when it lies in the caller's scope; null (shown as 404) otherwise, so foreign ids reveal nothing.</summary>
     public static async Task<Region?> FindInScopeAsync(this PlacesDbContext db, int id, RegionScope scope, CancellationToken ct)

@@ -19,17 +19,17 @@ using NetTopologySuite.IO.Converters;
 
 namespace CivicGrid.Places.Features.Regions;
 
-public sealed record RegionDto(int Id, int? ParentId, RegionLevel Level, string Code, string Name, string Kind, bool Synthetic,
+internal sealed record RegionDto(int Id, int? ParentId, RegionLevel Level, string Code, string Name, string Kind, bool Synthetic,
     double[] Bbox, string? WorkerName, string? WorkerPhoneMasked)
 {
     public static RegionDto From(Region r) => new(r.Id, r.ParentId, r.Level, r.Code, r.Name, r.Kind, r.Synthetic,
         [r.MinLon, r.MinLat, r.MaxLon, r.MaxLat], r.WorkerName, r.WorkerPhoneMasked);
 }
 
-public sealed record RegionPage(RegionDto Region, IReadOnlyList<RegionDto> Trail, IReadOnlyList<RegionDto> Children, int Page, int Size, int Total);
+internal sealed record RegionPage(RegionDto Region, IReadOnlyList<RegionDto> Trail, IReadOnlyList<RegionDto> Children, int Page, int Size, int Total);
 
 /// <summary>The region tree: browse a subtree page by page, export its boundaries, import grids as GeoJSON.</summary>
-public static class RegionApi
+internal static class RegionApi
 {
     public const int MaxPageSize = 200;
 

@@ -17,7 +17,7 @@ using Microsoft.EntityFrameworkCore;
 namespace CivicGrid.Population.Features.Declarations;
 
 /// <summary>What a resident types on the doorplate's declaration form.</summary>
-public sealed class DeclarationForm
+internal sealed class DeclarationForm
 {
     public string? Name { get; set; }
     public string? IdNumber { get; set; }
@@ -26,20 +26,20 @@ public sealed class DeclarationForm
     public Relation? Relation { get; set; }
 }
 
-public sealed record DeclarationDto(long Id, long AddressId, string Name, string IdMasked, string? PhoneMasked, DateOnly MoveInDate,
+internal sealed record DeclarationDto(long Id, long AddressId, string Name, string IdMasked, string? PhoneMasked, DateOnly MoveInDate,
     Relation Relation, DeclarationStatus Status, string? RejectReason, DateTime SubmittedAt, int Submissions)
 {
     public static DeclarationDto From(Declaration d) => new(d.Id, d.AddressId, d.Name, d.IdMasked, d.PhoneMasked, d.MoveInDate, d.Relation,
         d.Status, d.RejectReason, d.SubmittedAt, d.Submissions);
 }
 
-public sealed record RejectRequest(string? Reason);
+internal sealed record RejectRequest(string? Reason);
 
 /// <summary>
 /// Residence self-declaration (居住申报): a resident scans the doorplate and declares; a grid worker, cadre or the landlord
 /// confirms or rejects. Confirming writes the residence into the register and closes the person's previous residence.
 /// </summary>
-public static class Declarations
+internal static class Declarations
 {
     public static string RelationTitle(Relation r) => r switch
     {

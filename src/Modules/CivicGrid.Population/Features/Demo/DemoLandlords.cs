@@ -13,7 +13,7 @@ namespace CivicGrid.Population.Features.Demo;
 /// offices, a company for three factories in four — with one rental property each. Phone numbers are unique (they are the
 /// landlords' sign-in) and drawn from 1990xxxxxxx, a range nobody else in the demo uses.
 /// </summary>
-public static class DemoLandlords
+internal static class DemoLandlords
 {
     public sealed record Rental(long PropertyId, long LandlordId);
 

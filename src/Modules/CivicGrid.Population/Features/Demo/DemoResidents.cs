@@ -14,7 +14,7 @@ namespace CivicGrid.Population.Features.Demo;
 /// (the seed: 437,000 of 1,178,000); floating residents at a let address are that landlord's tenants (a tenancy each,
 /// one in ten not yet checked by the grid worker).
 /// </summary>
-public static class DemoResidents
+internal static class DemoResidents
 {
     private static readonly string[] BirthAreas = ["330109", "330106", "330102", "341222", "411521", "510722", "522125", "433127", "362421"];
 

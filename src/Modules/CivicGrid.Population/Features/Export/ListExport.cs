@@ -19,7 +19,7 @@ namespace CivicGrid.Population.Features.Export;
 /// Excel exports of the permits and visits lists of an area. They hold masked numbers only (the lists keep no others), so
 /// the region can travel in the URL and a plain link downloads them; each export is audited with its row count.
 /// </summary>
-public static class ListExport
+internal static class ListExport
 {
     public const int MaxRows = 100_000;
 

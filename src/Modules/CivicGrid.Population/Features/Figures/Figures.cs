@@ -15,22 +15,23 @@ namespace CivicGrid.Population.Features.Figures;
 /// The seed's four numbers for one area (individual landlords, enterprise landlords, resident records, self-declared
 /// residents), with the register's other counts. Residents are current ones (Until null).
 /// </summary>
+// Public: a component parameter (FigureCards) has this type, and Razor components are always public.
 public sealed record PopulationFigures(int IndividualLandlords, int EnterpriseLandlords, int Residents, int Declared, int Household, int Floating,
     int Verified, int PendingDeclarations, int RentalProperties)
 {
     public static readonly PopulationFigures Zero = new(0, 0, 0, 0, 0, 0, 0, 0, 0);
 }
 
-public sealed record ChildFigures(int RegionId, string Name, RegionLevel Level, PopulationFigures Figures);
+internal sealed record ChildFigures(int RegionId, string Name, RegionLevel Level, PopulationFigures Figures);
 
-public sealed record RegionFigures(int RegionId, string Name, RegionLevel Level, PopulationFigures Totals, List<ChildFigures> Children);
+internal sealed record RegionFigures(int RegionId, string Name, RegionLevel Level, PopulationFigures Totals, List<ChildFigures> Children);
 
 /// <summary>
 /// Figures per grid, village and town, live. Each figure set is one grouped query over the area's index range, grouped by
 /// the child region the row lies in (the first path segment below the area), so no rows are loaded one by one:
 /// residents are counted from the covering index (RegionPath, Until, Kind, Declared, Verified).
 /// </summary>
-public static class RegisterFigures
+internal static class RegisterFigures
 {
     public static RouteGroupBuilder MapFiguresApi(this RouteGroupBuilder api)
     {

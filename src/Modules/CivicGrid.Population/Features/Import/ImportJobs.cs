@@ -20,14 +20,14 @@ using Microsoft.Extensions.Logging;
 
 namespace CivicGrid.Population.Features.Import;
 
-public sealed record ImportJobDto(long Id, string Kind, string FileName, ImportStatus Status, int Rows, int Processed, int Inserted, int Updated,
+internal sealed record ImportJobDto(long Id, string Kind, string FileName, ImportStatus Status, int Rows, int Processed, int Inserted, int Updated,
     int Unchanged, int ErrorCount, string? Message, DateTime CreatedAt, DateTime? FinishedAt);
 
 /// <summary>
 /// Background imports: an upload becomes a queued job; one worker runs jobs in order (imports are write-heavy and SQLite has
 /// one writer), so the page can be closed and the job goes on. Progress lives in memory while a job runs.
 /// </summary>
-public sealed class Importer
+internal sealed class Importer
 {
     public const long MaxFileBytes = 200L * 1024 * 1024;
 
@@ -81,7 +81,7 @@ public sealed class Importer
 /// interrupted (it may have been what brought the machine down) and waits for someone to resume it. A failing job is
 /// marked failed and the worker goes on with the next one: no job can stop the platform.
 /// </summary>
-public sealed class ImportWorker(IServiceScopeFactory scopes, Importer queue, TimeProvider time, ILogger<ImportWorker> logger) : BackgroundService
+internal sealed class ImportWorker(IServiceScopeFactory scopes, Importer queue, TimeProvider time, ILogger<ImportWorker> logger) : BackgroundService
 {
     public static readonly string InterruptedMessage = Bilingual.Both("导入因平台重启而中断，未导入任何数据；可点击“继续导入”重新开始",
         "the import was interrupted by a restart; nothing was imported; choose Resume to run it again");
@@ -198,7 +198,7 @@ public sealed class ImportWorker(IServiceScopeFactory scopes, Importer queue, Ti
 }
 
 /// <summary>The import endpoints: upload, follow, error report, template.</summary>
-public static class ImportApi
+internal static class ImportApi
 {
     public static RouteGroupBuilder MapImportApi(this RouteGroupBuilder api)
     {

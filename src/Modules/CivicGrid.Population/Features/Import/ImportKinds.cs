@@ -13,7 +13,7 @@ using CivicGrid.Kernel.Accounts;
 namespace CivicGrid.Population.Features.Import;
 
 /// <summary>The kinds of bulk import: residents (the register) and the rental service's landlords, properties and tenancies.</summary>
-public static class ImportKinds
+internal static class ImportKinds
 {
     public const string Residents = "residents";
     public const string Landlords = "landlords";

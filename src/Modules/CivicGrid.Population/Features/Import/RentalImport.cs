@@ -16,7 +16,7 @@ namespace CivicGrid.Population.Features.Import;
 /// transaction; re-importing the same file changes nothing. A landlord is found by the blind index of their ID number or by
 /// the enterprise's credit code, a tenant by the blind index of theirs, so the same person across files is one person.
 /// </summary>
-public static class RentalImport
+internal static class RentalImport
 {
     public sealed record Column(string Zh, string En, bool Required);
 

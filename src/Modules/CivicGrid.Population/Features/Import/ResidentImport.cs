@@ -12,9 +12,9 @@ using Microsoft.EntityFrameworkCore;
 
 namespace CivicGrid.Population.Features.Import;
 
-public sealed record ImportError(int Row, string Column, string Value, string Reason);
+internal sealed record ImportError(int Row, string Column, string Value, string Reason);
 
-public sealed record ImportSummary(int Rows, int Inserted, int Updated, int Unchanged, IReadOnlyList<ImportError> Errors)
+internal sealed record ImportSummary(int Rows, int Inserted, int Updated, int Unchanged, IReadOnlyList<ImportError> Errors)
 {
     public bool Succeeded => Errors.Count == 0;
 }
@@ -25,7 +25,7 @@ public sealed record ImportSummary(int Rows, int Inserted, int Updated, int Unch
 /// transaction. Re-importing the same file changes nothing: a person already living at the address with the same data is
 /// "unchanged"; changed data updates the row; a person living elsewhere moves (the old residence is closed).
 /// </summary>
-public static class ResidentImport
+internal static class ResidentImport
 {
     public const int MaxErrors = 100_000;
 

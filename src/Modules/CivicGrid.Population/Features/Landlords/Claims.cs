@@ -14,10 +14,10 @@ using Microsoft.EntityFrameworkCore;
 namespace CivicGrid.Population.Features.Landlords;
 
 /// <summary>A landlord's claim waiting for a decision, with the landlords who already hold the address (masked).</summary>
-public sealed record ClaimRow(long PropertyId, long AddressId, string Address, long LandlordId, string Landlord, int Rooms, PropertyClaim Claim,
+internal sealed record ClaimRow(long PropertyId, long AddressId, string Address, long LandlordId, string Landlord, int Rooms, PropertyClaim Claim,
     DateTime RegisteredAt, List<string> Holders);
 
-public sealed class ClaimDecision
+internal sealed class ClaimDecision
 {
     /// <summary>"document" or "visit" to verify; ignored when rejecting.</summary>
     public string? Evidence { get; set; }
@@ -31,7 +31,7 @@ public sealed class ClaimDecision
 /// with an ownership document or a visit, or rejects it with a reason; a disputed claim (another landlord holds the
 /// address) is decided by the village or above, not by a grid worker.
 /// </summary>
-public static class Claims
+internal static class Claims
 {
     public enum Outcome { Done, NotFound, Invalid, VillageDecides, AlreadyDecided }
 

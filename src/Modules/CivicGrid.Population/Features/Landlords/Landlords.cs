@@ -22,7 +22,7 @@ namespace CivicGrid.Population.Features.Landlords;
 /// sign-in, register rental properties by doorplate, and confirm the residence declarations made at their properties.
 /// Their cookie is separate from staff accounts ("landlord" scheme): a landlord never sees staff pages.
 /// </summary>
-public static class Landlords
+internal static class Landlords
 {
     public const string Scheme = "landlord";
     public const string Policy = "landlord";

@@ -16,7 +16,7 @@ namespace CivicGrid.Population.Features.Outbox;
 /// "record" (default) only records it in the platform; "webhook" POSTs it to CivicGrid:Outbox:WebhookUrl (an SMS
 /// gateway or a DingTalk robot, with CivicGrid:Outbox:WebhookFormat "dingtalk" or "json").
 /// </summary>
-public sealed class OutboxSignal
+internal sealed class OutboxSignal
 {
     private readonly Channel<bool> signal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
@@ -41,7 +41,7 @@ public sealed class OutboxSignal
         });
 }
 
-public sealed class OutboxDispatcher(IServiceScopeFactory scopes, OutboxSignal signal, IConfiguration config, IHttpClientFactory http,
+internal sealed class OutboxDispatcher(IServiceScopeFactory scopes, OutboxSignal signal, IConfiguration config, IHttpClientFactory http,
     TimeProvider time, ILogger<OutboxDispatcher> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -10,7 +10,7 @@ namespace CivicGrid.Population.Features.Outbox;
 /// module's outbox (recipient encrypted, dispatched once committed). The stored text shows the code as asterisks; the
 /// text with the code is kept only encrypted, and only until it is delivered.
 /// </summary>
-public sealed class OutboxCodeSender(IDbContextFactory<PopulationDbContext> factory, PersonalDataProtector protector, OutboxSignal signal,
+internal sealed class OutboxCodeSender(IDbContextFactory<PopulationDbContext> factory, PersonalDataProtector protector, OutboxSignal signal,
     TimeProvider time) : ICodeSender
 {
     public async Task SendAsync(CodeMessage message, CancellationToken ct)

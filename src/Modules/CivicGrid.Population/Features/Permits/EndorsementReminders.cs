@@ -16,7 +16,7 @@ namespace CivicGrid.Population.Features.Permits;
 /// Each run first lapses the permits that no longer hold: the holder has no current residence in the register any more
 /// (moved away), or the endorsement is more than a year overdue.
 /// </summary>
-public sealed class EndorsementReminders(IServiceScopeFactory scopes, OutboxSignal signal, IOptions<PopulationOptions> options, TimeProvider time,
+internal sealed class EndorsementReminders(IServiceScopeFactory scopes, OutboxSignal signal, IOptions<PopulationOptions> options, TimeProvider time,
     ILogger<EndorsementReminders> logger) : BackgroundService
 {
     private const int Batch = 200;

@@ -15,7 +15,7 @@ using Microsoft.Extensions.Options;
 namespace CivicGrid.Population.Features.Permits;
 
 /// <summary>Staff side of residence permits: lists of the area, issue, reject, endorse (permission verify_residence, audited).</summary>
-public static class PermitApi
+internal static class PermitApi
 {
     public static RouteGroupBuilder MapPermitApi(this RouteGroupBuilder api)
     {

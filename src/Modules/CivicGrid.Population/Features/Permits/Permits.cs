@@ -12,7 +12,7 @@ using Microsoft.EntityFrameworkCore;
 namespace CivicGrid.Population.Features.Permits;
 
 /// <summary>What a resident types on the phone page to apply for a residence permit, without an account.</summary>
-public sealed class PermitApplication
+internal sealed class PermitApplication
 {
     public string? Name { get; set; }
     public string? IdNumber { get; set; }
@@ -21,26 +21,26 @@ public sealed class PermitApplication
 }
 
 /// <summary>A holder's update of their details: the ID number proves it is theirs, beside the lookup code.</summary>
-public sealed class PermitDetailsUpdate
+internal sealed class PermitDetailsUpdate
 {
     public string? IdNumber { get; set; }
     public string? Phone { get; set; }
     public string? Employer { get; set; }
 }
 
-public sealed record PermitDto(long Id, long ResidentId, long AddressId, string Address, string Name, string IdMasked, string? PhoneMasked, string? Employer,
+internal sealed record PermitDto(long Id, long ResidentId, long AddressId, string Address, string Name, string IdMasked, string? PhoneMasked, string? Employer,
     PermitStatus Status, string? PermitNumber, DateTime AppliedAt, DateOnly? IssuedOn, DateOnly? LastEndorsedOn, DateOnly? EndorsementDue, string? RejectReason);
 
-public sealed record EligibleResident(long ResidentId, long AddressId, string Address, string Name, string IdMasked, string? PhoneMasked, DateOnly Since);
+internal sealed record EligibleResident(long ResidentId, long AddressId, string Address, string Name, string IdMasked, string? PhoneMasked, DateOnly Since);
 
-public sealed record IssueRequest(string? PermitNumber);
+internal sealed record IssueRequest(string? PermitNumber);
 
 /// <summary>
 /// Residence permits (居住证): a floating resident whose current residence began at least
 /// <see cref="PopulationOptions.PermitEligibilityMonths"/> months ago is eligible; they apply on a phone page, staff issue
 /// (with the permit number) or reject (with a reason); an issued permit is endorsed (签注) every year.
 /// </summary>
-public static class Permits
+internal static class Permits
 {
     public const int MaxRows = 500;
 

@@ -9,7 +9,7 @@ namespace CivicGrid.Population.Features.Reminders;
 /// A landlord's report that is late. <see cref="Since"/> is the day the report became due (the move-in, the lease end or
 /// the day the tenant moved in elsewhere); <see cref="Deadline"/> the last day it could be reported in time.
 /// </summary>
-public sealed record LateItem(ReminderKind Kind, long TargetId, long LandlordId, long PropertyId, long AddressId, string RegionPath, string TenantName,
+internal sealed record LateItem(ReminderKind Kind, long TargetId, long LandlordId, long PropertyId, long AddressId, string RegionPath, string TenantName,
     string TenantIdMasked, DateOnly Since, DateOnly Deadline, int DaysLate)
 {
     public string KindTitle => Kind == ReminderKind.MoveInLate ? Bilingual.Pick("入住未登记", "Move-in not reported") : Bilingual.Pick("退租未登记", "Move-out not reported");
@@ -21,7 +21,7 @@ public sealed record LateItem(ReminderKind Kind, long TargetId, long LandlordId,
 /// open tenancy whose lease ended, or whose tenant has since declared or been registered at another address, without a
 /// move-out by the deadline in working days. A report is late the day after its deadline, not on it.
 /// </summary>
-public static class LateReports
+internal static class LateReports
 {
     /// <summary>Lists go back a year: older unreported events are history, not reminders.</summary>
     public const int ListLookbackDays = 365;

@@ -15,7 +15,7 @@ namespace CivicGrid.Population.Features.Reminders;
 /// Reminds landlords of late reports by SMS (through the outbox), about once an hour on the platform's clock. Each late
 /// report is reminded once: a <see cref="Reminder"/> row (unique by kind, target and due day) commits with its message.
 /// </summary>
-public sealed class ReminderService(IServiceScopeFactory scopes, TimeProvider time, IOptionsMonitor<PopulationOptions> options, OutboxSignal signal,
+internal sealed class ReminderService(IServiceScopeFactory scopes, TimeProvider time, IOptionsMonitor<PopulationOptions> options, OutboxSignal signal,
     ILogger<ReminderService> logger) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromHours(1);

@@ -5,10 +5,10 @@ using Microsoft.EntityFrameworkCore;
 namespace CivicGrid.Population.Features.Residents;
 
 /// <summary>A person as the register stores them: ID number and phone already encrypted, with blind indexes and masked copies.</summary>
-public sealed record PersonRecord(string Name, byte[] IdNumber, string IdIndex, string IdMasked, byte[]? Phone, string? PhoneIndex, string? PhoneMasked);
+internal sealed record PersonRecord(string Name, byte[] IdNumber, string IdIndex, string IdMasked, byte[]? Phone, string? PhoneIndex, string? PhoneMasked);
 
 /// <summary>Moves in the register, shared by confirmed declarations and tenancies reported by landlords.</summary>
-public static class Residences
+internal static class Residences
 {
     /// <summary>
     /// The person moves in at the address on <paramref name="since"/>: their open residence elsewhere is closed the day before

@@ -13,22 +13,24 @@ using Microsoft.EntityFrameworkCore;
 
 namespace CivicGrid.Population.Features.Residents;
 
+// Public: a component parameter (ResidentTable) has this type, and Razor components are always public.
 public sealed record ResidentDto(long Id, string Name, string IdMasked, string? PhoneMasked, bool Male, DateOnly BirthDate, long AddressId,
     ResidenceKind Kind, bool Declared, bool Verified, DateOnly? Since, DateOnly? Until)
 {
-    public static ResidentDto From(Resident r) => new(r.Id, r.Name, r.IdMasked, r.PhoneMasked, r.Male, r.BirthDate, r.AddressId, r.Kind,
+    internal static ResidentDto From(Resident r) => new(r.Id, r.Name, r.IdMasked, r.PhoneMasked, r.Male, r.BirthDate, r.AddressId, r.Kind,
         r.Declared, r.Verified, r.Since, r.Until);
 }
 
 /// <summary>Search criteria travel in the body: ID and phone numbers never go into a URL.</summary>
+// Public: a component parameter (ResidentExportButtons) has this type.
 public sealed record ResidentSearch(int? RegionId, string? IdNumber, string? Phone, string? Name, long? AddressId, bool IncludeFormer = false);
 
-public sealed record UnmaskRequest(string? Field, string? Reason, string? Purpose = null);
+internal sealed record UnmaskRequest(string? Field, string? Reason, string? Purpose = null);
 
-public sealed record UnmaskResult(string Value);
+internal sealed record UnmaskResult(string Value);
 
 /// <summary>The register: search by ID number or phone (exact, through the blind index), name or address; unmask with a reason.</summary>
-public static class ResidentApi
+internal static class ResidentApi
 {
     public const int MaxResults = 200;
 

@@ -19,7 +19,7 @@ namespace CivicGrid.Population.Features.Residents;
 /// The search criteria (all optional: a region alone exports its register), plus whether to unmask. Sent in the body, so
 /// ID and phone numbers never go into a URL.
 /// </summary>
-public sealed record ResidentExportRequest(int? RegionId, string? IdNumber, string? Phone, string? Name, long? AddressId, bool IncludeFormer = false,
+internal sealed record ResidentExportRequest(int? RegionId, string? IdNumber, string? Phone, string? Name, long? AddressId, bool IncludeFormer = false,
     bool Unmask = false, string? Reason = null, string? Purpose = null)
 {
     public ResidentSearch Search => new(RegionId, IdNumber, Phone, Name, AddressId, IncludeFormer);
@@ -29,7 +29,7 @@ public sealed record ResidentExportRequest(int? RegionId, string? IdNumber, stri
 /// Excel export of the register or of search results, in the caller's area. Masked unless the account may unmask and gives a
 /// reason; every export leaves one audit line with the row count and which criteria were used (never their values).
 /// </summary>
-public static class ResidentExport
+internal static class ResidentExport
 {
     public const int MaxRows = 100_000;
     public const string ContentType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";

@@ -9,20 +9,20 @@ using Microsoft.EntityFrameworkCore;
 
 namespace CivicGrid.Population.Features.Tenancies;
 
-public sealed record RentalTenant(long TenancyId, string Name, string IdMasked, DateOnly MoveIn, TenancySource Source);
+internal sealed record RentalTenant(long TenancyId, string Name, string IdMasked, DateOnly MoveIn, TenancySource Source);
 
 /// <summary>A rental property of the area with its landlord (masked) and current tenants.</summary>
-public sealed record RentalRow(long PropertyId, long AddressId, string Address, long LandlordId, string Landlord, int Rooms, bool Late, List<RentalTenant> Tenants);
+internal sealed record RentalRow(long PropertyId, long AddressId, string Address, long LandlordId, string Landlord, int Rooms, bool Late, List<RentalTenant> Tenants);
 
-public sealed record RentalPage(List<RentalRow> Items, int Page, int Size, int Total);
+internal sealed record RentalPage(List<RentalRow> Items, int Page, int Size, int Total);
 
-public sealed record LatePage(List<LateItem> Items, int Page, int Size, int Total);
+internal sealed record LatePage(List<LateItem> Items, int Page, int Size, int Total);
 
 /// <summary>
 /// The staff list of rentals (出租房管理), one page at a time: properties with late reports first, then the rest of the area
 /// in registration order; the page, its size and the area's total come back with the rows.
 /// </summary>
-public static class Rentals
+internal static class Rentals
 {
     public const int DefaultPageSize = 50;
     public const int MaxPageSize = 200;

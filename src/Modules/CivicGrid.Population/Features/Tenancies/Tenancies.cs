@@ -10,7 +10,7 @@ using Microsoft.EntityFrameworkCore;
 namespace CivicGrid.Population.Features.Tenancies;
 
 /// <summary>What a landlord reports when a tenant moves in (租住登记).</summary>
-public sealed class MoveInForm
+internal sealed class MoveInForm
 {
     public long? PropertyId { get; set; }
     public string? Name { get; set; }
@@ -20,12 +20,12 @@ public sealed class MoveInForm
     public DateOnly? LeaseEnd { get; set; }
 }
 
-public sealed class MoveOutForm
+internal sealed class MoveOutForm
 {
     public DateOnly? MoveOut { get; set; }
 }
 
-public sealed record TenancyDto(long Id, long PropertyId, long AddressId, string TenantName, string TenantIdMasked, string? TenantPhoneMasked,
+internal sealed record TenancyDto(long Id, long PropertyId, long AddressId, string TenantName, string TenantIdMasked, string? TenantPhoneMasked,
     DateOnly MoveIn, DateOnly? LeaseEnd, DateOnly? MoveOut, TenancySource Source, DateTime MoveInReportedAt, DateTime? MoveOutReportedAt)
 {
     public static TenancyDto From(Tenancy t) => new(t.Id, t.RentalPropertyId, t.AddressId, t.TenantName, t.TenantIdMasked, t.TenantPhoneMasked,
@@ -36,7 +36,7 @@ public sealed record TenancyDto(long Id, long PropertyId, long AddressId, string
 /// Tenancies reported by landlords: a move-in puts the tenant in the register (floating population, verified, closing their
 /// residence elsewhere); a move-out closes that residence. A landlord only ever reaches their own properties' tenancies.
 /// </summary>
-public static class Tenancies
+internal static class Tenancies
 {
     public enum Outcome { Created, Merged, Done, NotFound, Invalid, AlreadyMovedOut, Duplicate }
 

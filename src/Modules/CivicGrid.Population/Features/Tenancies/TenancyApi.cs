@@ -21,7 +21,7 @@ namespace CivicGrid.Population.Features.Tenancies;
 /// Wiring of the rental slice: landlords' tenancy reports (landlord cookie; a landlord reaches only their own properties,
 /// anything else answers 404), the staff list of late reports (region-scoped), the reminder service and the staff page.
 /// </summary>
-public static class TenancyApi
+internal static class TenancyApi
 {
     /// <summary>Roles that oversee rentals: village cadres, town and district staff.</summary>
     public static readonly string[] StaffRoles = [Roles.DistrictAdmin, Roles.TownOfficer, Roles.VillageCadre];

@@ -17,14 +17,14 @@ using Microsoft.Extensions.Options;
 namespace CivicGrid.Population.Features.Visits;
 
 /// <summary>Something in the worker's area that needs a check at the door: a pending declaration or an unchecked tenancy.</summary>
-public sealed record DueItem(VisitTarget Target, long TargetId, long AddressId, string Address, string Name, string IdMasked, DateTime Since,
+internal sealed record DueItem(VisitTarget Target, long TargetId, long AddressId, string Address, string Name, string IdMasked, DateTime Since,
     int WaitingDays, bool Overdue);
 
 /// <summary>The oldest first; <see cref="Total"/> and <see cref="Overdue"/> count all of them, <see cref="Items"/> holds at most 200.</summary>
-public sealed record DueList(int Total, int Overdue, int DueDays, List<DueItem> Items);
+internal sealed record DueList(int Total, int Overdue, int DueDays, List<DueItem> Items);
 
 /// <summary>What a grid worker records at a door. Enum values travel as their names, checked here so a wrong one gets a field message.</summary>
-public sealed class VisitForm
+internal sealed class VisitForm
 {
     public long? AddressId { get; set; }
 
@@ -37,7 +37,7 @@ public sealed class VisitForm
     public string? Note { get; set; }
 }
 
-public sealed record VisitDto(long Id, long AddressId, string Address, VisitTarget Target, long? TargetId, VisitOutcome Outcome, string? Note,
+internal sealed record VisitDto(long Id, long AddressId, string Address, VisitTarget Target, long? TargetId, VisitOutcome Outcome, string? Note,
     DateTime VisitedAt, string VisitedBy);
 
 /// <summary>
@@ -45,7 +45,7 @@ public sealed record VisitDto(long Id, long AddressId, string Address, VisitTarg
 /// in their area, oldest first, overdue after <see cref="PopulationOptions.VisitDueDays"/>; they record each visit with its
 /// outcome. A confirmed visit confirms the declaration (the same rule as the declarations page) or marks the tenancy checked.
 /// </summary>
-public static class Visits
+internal static class Visits
 {
     public const int MaxItems = 200;
     public const int MaxNoteLength = 500;
