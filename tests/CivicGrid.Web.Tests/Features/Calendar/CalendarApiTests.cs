@@ -120,7 +120,7 @@ public class CalendarApiTests(PlatformFactory factory) : IClassFixture<PlatformF
         Assert.Equal(HttpStatusCode.OK, replaced.StatusCode);
         Assert.Equal(2, (await replaced.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("version").GetInt32());
         var year = await grid.GetFromJsonAsync<JsonElement>("/api/v1/calendar/2031");
-        Assert.Equal(["2031-01-01", "2031-01-04"], year.GetProperty("days").EnumerateArray().Select(d => d.GetProperty("date").GetString()).ToArray());
+        Assert.Equal(["2031-01-01", "2031-01-04"], year.GetProperty("days").EnumerateArray().Select(d => d.GetProperty("date").GetString()!).ToArray());
         Assert.Equal(2, year.GetProperty("versions").GetArrayLength());
         Assert.Equal("2031年通知.csv", year.GetProperty("versions")[1].GetProperty("source").GetString());
         Assert.Equal("admin", year.GetProperty("current").GetProperty("loadedBy").GetString());
