@@ -48,7 +48,7 @@ public static class CalendarApi
         calendar.MapGet("/{year:int}", GetYear)
             .WithName("GetCalendarYear").WithSummary("某年的节假日与调休及导入版本 / A year's holidays and 调休 working days, with its versions");
         calendar.MapPost("/{year:int}", Upload).DisableAntiforgery()
-            .WithName("UploadCalendarYear").WithSummary("导入某年的节假日安排（CSV：date,name,off_day；replace=true 替换已导入的年份）/ Load a year's notice (CSV date,name,off_day; replace=true replaces a loaded year)");
+            .WithName("UploadCalendarYear").WithSummary("导入某年的节假日安排（CSV：date,name,off_day；replace=true 替换已导入的年份） / Load a year's notice (CSV date,name,off_day; replace=true replaces a loaded year)");
         calendar.MapGet("/deadline", GetDeadline)
             .WithName("GetWorkingDayDeadline").WithSummary("按工作日或工作小时计算期限 / Work out a deadline in working days or office hours");
         return api;
