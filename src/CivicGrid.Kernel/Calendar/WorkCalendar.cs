@@ -164,8 +164,10 @@ public sealed class WorkCalendar
         return new Deadline(ChinaTime.StartOfDayUtc(last.AddDays(1)), last, snapshot.Assumed(start.AddDays(1) > last ? last : start.AddDays(1), last));
     }
 
+    private static readonly List<Paused> NoPauses = [];
+
     private static List<Paused> Normalise(IReadOnlyList<Paused>? paused) =>
-        paused is null ? [] : paused.Where(p => p.ToUtc > p.FromUtc)
+        paused is null || paused.Count == 0 ? NoPauses : paused.Where(p => p.ToUtc > p.FromUtc)
             .Select(p => new Paused(DateTime.SpecifyKind(p.FromUtc, DateTimeKind.Utc), DateTime.SpecifyKind(p.ToUtc, DateTimeKind.Utc)))
             .OrderBy(p => p.FromUtc).ToList();
 
