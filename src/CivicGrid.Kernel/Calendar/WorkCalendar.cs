@@ -97,6 +97,18 @@ public sealed class WorkCalendar
     public bool IsWorkingDay(DateOnly day) => data.IsWorkingDay(day);
 
     /// <summary>
+    /// The <paramref name="workingDays"/>-th working day after the China date <paramref name="start"/> (day 1 is the first
+    /// working day after it), and whether an ordinary week was assumed on the way. Two array reads within the loaded years.
+    /// </summary>
+    public (DateOnly LastDay, bool AssumedOrdinaryWeek) AddWorkingDays(DateOnly start, int workingDays)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(workingDays);
+        var snapshot = data;
+        var last = snapshot.NthWorkingDayAfter(start, workingDays);
+        return (last, snapshot.Assumed(workingDays == 0 ? start : start.AddDays(1), last));
+    }
+
+    /// <summary>
     /// The deadline <paramref name="workingDays"/> working days after the China day of <paramref name="startUtc"/>
     /// (day 1 is the first working day after that day).
     /// </summary>
@@ -229,12 +241,14 @@ public sealed class WorkCalendar
         private readonly int lastDay;
         private readonly int[] countUpTo = [];
         private readonly int[] workingDays = [];
+        private readonly bool contiguous;
 
         public Snapshot(IEnumerable<CalendarRow> rows, IEnumerable<int> years)
         {
             Rows = rows.ToDictionary(r => r.Date);
             YearSet = [.. years];
             Years = [.. YearSet.Order()];
+            contiguous = Years.Length > 0 && Years[^1] - Years[0] + 1 == Years.Length;
             if (Years.Length == 0)
             {
                 firstDay = 1;
@@ -259,6 +273,7 @@ public sealed class WorkCalendar
         /// <summary>Whether any year from <paramref name="from"/> to <paramref name="to"/> has no loaded notice.</summary>
         public bool Assumed(DateOnly from, DateOnly to)
         {
+            if (contiguous && from.DayNumber >= firstDay && to.DayNumber <= lastDay) return false;
             for (var y = from.Year; y <= to.Year; y++)
             {
                 if (!YearSet.Contains(y)) return true;

@@ -113,6 +113,7 @@ public class WorkCalendarTests
                     if (Calendar.IsWorkingDay(day)) left--;
                 }
                 Assert.Equal(day, Calendar.AddWorkingDays(ChinaTime.StartOfDayUtc(start), n).LastDay);
+                Assert.Equal(day, Calendar.AddWorkingDays(start, n).LastDay);
             }
         }
     }
