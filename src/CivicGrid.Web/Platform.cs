@@ -116,6 +116,7 @@ public static class Platform
     {
         var ct = app.Lifetime.ApplicationStopping;
         await app.Services.MigrateAllAsync(ct);
+        await Kernel.Calendar.CalendarApi.PrepareCalendarAsync(app.Services, ct);
         var seeder = app.Services.GetRequiredService<DemoSeeder>();
         var demo = app.Configuration.GetValue("CivicGrid:Demo:SeedOnFirstRun", true);
         if (demo && await seeder.IsEmptyAsync(ct))

@@ -46,10 +46,12 @@ public static class Permissions
     public const string ReadUnits = "read_units";
     /// <summary>Create and change units, their members and rosters in one's own region subtree.</summary>
     public const string ManageUnits = "manage_units";
+    /// <summary>Load a year's holiday notice into the working-day calendar (the whole district's, so district admins only).</summary>
+    public const string ManageCalendar = "manage_calendar";
 
     private static readonly Dictionary<string, string[]> Grants = new()
     {
-        [Roles.DistrictAdmin] = [Unmask, ManageAccounts, ReadAudit, EditPlaces, ReadRegister, VerifyResidence, ImportRegister, IngestEvents, ReadUnits, ManageUnits],
+        [Roles.DistrictAdmin] = [Unmask, ManageAccounts, ReadAudit, EditPlaces, ReadRegister, VerifyResidence, ImportRegister, IngestEvents, ReadUnits, ManageUnits, ManageCalendar],
         [Roles.TownOfficer] = [Unmask, EditPlaces, ReadRegister, VerifyResidence, ImportRegister, ReadUnits, ManageUnits],
         [Roles.VillageCadre] = [Unmask, EditPlaces, ReadRegister, VerifyResidence, ImportRegister, ReadUnits],
         [Roles.GridWorker] = [ReadRegister, VerifyResidence, ReadUnits],

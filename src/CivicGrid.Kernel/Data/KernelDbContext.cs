@@ -9,7 +9,7 @@ using Microsoft.EntityFrameworkCore.Design;
 namespace CivicGrid.Kernel.Data;
 
 /// <summary>
-/// The Kernel's tables: staff accounts (ASP.NET Core Identity), organisational units with their rosters, the audit log, and the data-protection key ring (the keys
+/// The Kernel's tables: staff accounts (ASP.NET Core Identity), organisational units with their rosters, the working-day calendar, the audit log, and the data-protection key ring (the keys
 /// that sign cookies and antiforgery tokens), kept in the database so that every web node behind a load balancer shares it.
 /// </summary>
 public class KernelDbContext(DbContextOptions options) : IdentityDbContext<StaffUser>(options), IDataProtectionKeyContext
@@ -26,12 +26,17 @@ public class KernelDbContext(DbContextOptions options) : IdentityDbContext<Staff
 
     public DbSet<SignIn.OneTimeCode> OneTimeCodes => Set<SignIn.OneTimeCode>();
 
+    public DbSet<Calendar.CalendarDay> CalendarDays => Set<Calendar.CalendarDay>();
+
+    public DbSet<Calendar.CalendarVersion> CalendarVersions => Set<Calendar.CalendarVersion>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);
         builder.MapAuditEntries(owner: true);
         builder.Entity<DataProtectionKey>().ToTable("data_protection_keys");
         builder.MapUnits();
+        Calendar.CalendarModel.MapCalendar(builder);
         builder.Entity<SignIn.OneTimeCode>(e =>
         {
             e.ToTable("sign_in_codes");

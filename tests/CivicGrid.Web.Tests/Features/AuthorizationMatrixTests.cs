@@ -48,6 +48,11 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
         ["GET /api/v1/units"] = [200],
         ["GET /api/v1/units/roster-template"] = [200],
         ["GET /api/v1/accounts/import-template"] = [200, 403],
+        // The working-day calendar is the whole country's: every staff member reads it and works out deadlines on it;
+        // only district admins load a year.
+        ["GET /api/v1/calendar/{year:int}"] = [200],
+        ["GET /api/v1/calendar/deadline"] = [200],
+        ["POST /api/v1/calendar/{year:int}"] = [403],
     };
 
     private sealed record Foreign(int VillageId, int GridId, long AddressId, string AdminUserId, double Lon, double Lat, long DeclarationId, long ResidentId, long AlertId, long JobId,
@@ -195,6 +200,7 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
             ("declarationId", f.DeclarationId.ToString()), ("residentId", f.ResidentId.ToString()), ("alertId", f.AlertId.ToString()), ("jobId", f.JobId.ToString()),
             ("tenancyId", f.TenancyId.ToString()), ("permitId", f.PermitId.ToString()), ("name", "flagged_numbers"),
             ("propertyId", f.PropertyId.ToString()), ("unitId", f.UnitId.ToString()), ("shiftId", f.ShiftId.ToString()),
+            ("year", "2026"),
         })
         {
             url = System.Text.RegularExpressions.Regex.Replace(url, $@"\{{{name}(:[a-z]+)?\}}", value);
@@ -204,6 +210,7 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
         {
             "GET /api/v1/grids/lookup" => FormattableString.Invariant($"?lon={f.Lon}&lat={f.Lat}"),
             "GET /api/v1/population/figures" => $"?region={f.VillageId}",
+            "GET /api/v1/calendar/deadline" => "?from=2026-11-30T01:00:00Z&workingDays=3",
             "GET /api/v1/visits/due" or "GET /api/v1/visits" or "GET /api/v1/permits" or "GET /api/v1/permits/eligible"
                 or "GET /api/v1/permits/export" or "GET /api/v1/visits/export" => $"?region={f.VillageId}",
             _ => "",
@@ -244,6 +251,10 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
         if (key is "POST /api/v1/units/{unitId:int}/roster/import")
         {
             return new MultipartFormDataContent { { new ByteArrayContent(Encoding.UTF8.GetBytes("用户名,开始时间,结束时间\nadmin,2030-03-01 08:00,2030-03-01 20:00\n")), "file", "roster.csv" } };
+        }
+        if (key is "POST /api/v1/calendar/{year:int}")
+        {
+            return new MultipartFormDataContent { { new ByteArrayContent(Encoding.UTF8.GetBytes("date,name,off_day\n2026-01-01,越权,1\n")), "file", "calendar.csv" } };
         }
         if (key is "POST /api/v1/accounts/import")
         {
@@ -332,6 +343,8 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
         Assert.Equal(1, shifts);
         var rogueUnit = await factory.WithScopeAsync(sp => sp.GetRequiredService<CivicGrid.Kernel.Data.KernelDbContext>().Units.AnyAsync(u => u.Name == "越权单位"));
         Assert.False(rogueUnit);
+        var calendar = await factory.WithScopeAsync(sp => sp.GetRequiredService<CivicGrid.Kernel.Data.KernelDbContext>().CalendarVersions.CountAsync(v => v.Year == 2026));
+        Assert.Equal(1, calendar);
         Assert.False((await factory.WithScopeAsync(sp => sp.GetRequiredService<UserManager<StaffUser>>().FindByNameAsync("admin")))!.MustChangePassword);
         // The units list of a caller outside 光明村 does not hold its unit.
         var list = await client.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/v1/units");
