@@ -26,12 +26,15 @@ public class KernelDbContext(DbContextOptions options) : IdentityDbContext<Staff
 
     public DbSet<SignIn.OneTimeCode> OneTimeCodes => Set<SignIn.OneTimeCode>();
 
+    public DbSet<Jobs.JobRun> JobRuns => Set<Jobs.JobRun>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);
         builder.MapAuditEntries(owner: true);
         builder.Entity<DataProtectionKey>().ToTable("data_protection_keys");
         builder.MapUnits();
+        Jobs.JobRunModel.MapJobRuns(builder);
         builder.Entity<SignIn.OneTimeCode>(e =>
         {
             e.ToTable("sign_in_codes");
