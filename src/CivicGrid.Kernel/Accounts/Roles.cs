@@ -46,10 +46,12 @@ public static class Permissions
     public const string ReadUnits = "read_units";
     /// <summary>Create and change units, their members and rosters in one's own region subtree.</summary>
     public const string ManageUnits = "manage_units";
+    /// <summary>See the platform's scheduled jobs and run one now (district-wide work: district admins only).</summary>
+    public const string RunJobs = "run_jobs";
 
     private static readonly Dictionary<string, string[]> Grants = new()
     {
-        [Roles.DistrictAdmin] = [Unmask, ManageAccounts, ReadAudit, EditPlaces, ReadRegister, VerifyResidence, ImportRegister, IngestEvents, ReadUnits, ManageUnits],
+        [Roles.DistrictAdmin] = [Unmask, ManageAccounts, ReadAudit, EditPlaces, ReadRegister, VerifyResidence, ImportRegister, IngestEvents, ReadUnits, ManageUnits, RunJobs],
         [Roles.TownOfficer] = [Unmask, EditPlaces, ReadRegister, VerifyResidence, ImportRegister, ReadUnits, ManageUnits],
         [Roles.VillageCadre] = [Unmask, EditPlaces, ReadRegister, VerifyResidence, ImportRegister, ReadUnits],
         [Roles.GridWorker] = [ReadRegister, VerifyResidence, ReadUnits],

@@ -2,6 +2,7 @@ using System.Threading.RateLimiting;
 using CivicGrid.Kernel;
 using CivicGrid.Kernel.Accounts;
 using CivicGrid.Kernel.Data;
+using CivicGrid.Kernel.Jobs;
 using CivicGrid.Population.Data;
 using CivicGrid.Population.Features;
 using CivicGrid.Population.Features.Declarations;
@@ -28,6 +29,8 @@ public static class PopulationModule
         services.AddSingleton<Features.Import.Importer>();
         services.AddSingleton<Features.Import.ImportWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<Features.Import.ImportWorker>());
+        services.AddPlatformJob<Features.Import.ImportLeaseSweep>(Features.Import.ImportLeaseSweep.JobKey, "导入任务接管检查", "Import lease sweep",
+            Kernel.Jobs.JobSchedule.Every(TimeSpan.FromMinutes(1)));
         services.AddRateLimiter(o =>
         {
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
