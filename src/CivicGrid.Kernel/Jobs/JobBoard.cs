@@ -16,7 +16,7 @@ public sealed record JobRunView(long Id, string Node, DateTime FireTime, string 
 }
 
 /// <summary>The jobs' state for district admins: schedule, last run and outcome, next run; and "run now".</summary>
-public sealed class JobBoard(ISchedulerFactory factory, IEnumerable<PlatformJobDefinition> definitions, JobOptions options,
+public sealed class JobBoard(IServiceProvider services, IEnumerable<PlatformJobDefinition> definitions, JobOptions options,
     IDbContextFactory<KernelDbContext> kernel, TimeProvider time)
 {
     /// <summary>Job data key of a manual run: the account that asked for it (recorded as the run's trigger).</summary>
@@ -26,7 +26,7 @@ public sealed class JobBoard(ISchedulerFactory factory, IEnumerable<PlatformJobD
 
     public async Task<IReadOnlyList<JobView>> ListAsync(CancellationToken ct)
     {
-        var scheduler = await factory.GetScheduler(ct);
+        var scheduler = await PlatformJobs.SchedulerAsync(services, ct);
         await using var db = await kernel.CreateDbContextAsync(ct);
         var views = new List<JobView>();
         foreach (var d in Jobs)
@@ -57,7 +57,7 @@ public sealed class JobBoard(ISchedulerFactory factory, IEnumerable<PlatformJobD
     public async Task<bool> RunNowAsync(string key, Actor actor, CancellationToken ct)
     {
         if (Jobs.All(d => d.Key != key)) return false;
-        var scheduler = await factory.GetScheduler(ct);
+        var scheduler = await PlatformJobs.SchedulerAsync(services, ct);
         await scheduler.TriggerJob(PlatformJobs.KeyOf(key), new JobDataMap { [RequestedBy] = actor.UserName }, ct);
         await using var db = await kernel.CreateDbContextAsync(ct);
         db.Audit(actor, time.GetUtcNow().UtcDateTime, "jobs.run", $"job:{key}");

@@ -52,14 +52,13 @@ public static class PlatformJobs
         services.AddSingleton(options);
         services.TryAddSingleton<JobRunner>();
         services.TryAddSingleton<JobBoard>();
-        services.AddQuartz(q =>
+        // A named scheduler: its parts are registered under its own key, so the clock given here is its own. The default
+        // scheduler shares the container's unkeyed services, and would run its store on the platform's TimeProvider (a
+        // test's fake clock never fires a trigger).
+        services.AddQuartz(SchedulerName, q =>
         {
-            q.ConfigureScheduler(s =>
-            {
-                s.InstanceName = SchedulerName;
-                s.InstanceId = options.ResolvedNodeId;
-            });
-            // Triggers run on the wall clock, never on a test's fake clock; the job bodies read the platform's TimeProvider.
+            q.ConfigureScheduler(s => s.InstanceId = options.ResolvedNodeId);
+            // Triggers run on the wall clock; the job bodies read the platform's TimeProvider.
             q.UseTimeProvider(TimeProvider.System);
             q.UseDefaultThreadPool(2);
             if (database.IsPostgres)
@@ -107,6 +106,10 @@ public static class PlatformJobs
             .Select(d => options.Schedules.TryGetValue(d.Key, out var s) && !string.IsNullOrWhiteSpace(s) ? d with { Schedule = JobSchedule.Parse(s) } : d)
             .OrderBy(d => d.Key, StringComparer.Ordinal).ToList();
 
+    /// <summary>The platform scheduler of this node (built on first use, started by Quartz's hosted service).</summary>
+    internal static async Task<IScheduler> SchedulerAsync(IServiceProvider services, CancellationToken ct) =>
+        await services.GetRequiredKeyedService<ISchedulerFactory>(SchedulerName).GetScheduler(ct);
+
     internal static JobKey KeyOf(string key) => new(key, Group);
 
     internal static TriggerKey TriggerOf(string key) => new(key, Group);
@@ -133,12 +136,12 @@ public static class PlatformJobs
 /// up), and its trigger only when none with the same schedule is stored. A node starting next to a running one so leaves
 /// the cluster's next fire time alone, and two nodes starting at once store one trigger (the store decides under its lock).
 /// </summary>
-internal sealed class JobScheduling(ISchedulerFactory factory, IEnumerable<PlatformJobDefinition> definitions, JobOptions options,
+internal sealed class JobScheduling(IServiceProvider services, IEnumerable<PlatformJobDefinition> definitions, JobOptions options,
     ILogger<JobScheduling> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var scheduler = await factory.GetScheduler(cancellationToken);
+        var scheduler = await PlatformJobs.SchedulerAsync(services, cancellationToken);
         var now = DateTimeOffset.UtcNow;
         foreach (var d in PlatformJobs.Resolve(definitions, options))
         {
