@@ -23,10 +23,10 @@ public sealed class JobOptions
     public string? NodeId { get; set; }
 
     /// <summary>How often a node records in the database that it is alive (PostgreSQL only).</summary>
-    public TimeSpan CheckinInterval { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan CheckinInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>How long past a missed check-in the others take a node for dead and recover its jobs.</summary>
-    public TimeSpan CheckinMisfireThreshold { get; set; } = TimeSpan.FromSeconds(20);
+    public TimeSpan CheckinMisfireThreshold { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Per job key, a schedule that replaces the built-in one: an interval ("00:30:00") or a cron expression.</summary>
     public Dictionary<string, string> Schedules { get; set; } = new(StringComparer.Ordinal);
