@@ -103,8 +103,27 @@ public static class PlatformJobs
     /// <summary>The registered jobs with the schedule in force on this node.</summary>
     internal static IReadOnlyList<PlatformJobDefinition> Resolve(IEnumerable<PlatformJobDefinition> definitions, JobOptions options) =>
         definitions.GroupBy(d => d.Key).Select(g => g.Last())
-            .Select(d => options.Schedules.TryGetValue(d.Key, out var s) && !string.IsNullOrWhiteSpace(s) ? d with { Schedule = JobSchedule.Parse(s) } : d)
+            .Select(d => options.Schedules.TryGetValue(d.Key, out var s) && !string.IsNullOrWhiteSpace(s) ? d with { Schedule = Configured(d.Key, s) } : d)
             .OrderBy(d => d.Key, StringComparer.Ordinal).ToList();
+
+    /// <summary>A configured schedule, or a start-up error naming the setting (a typo must not leave a job silently unscheduled).</summary>
+    private static JobSchedule Configured(string key, string text)
+    {
+        var schedule = JobSchedule.Parse(text);
+        if (schedule.Cron is { } cron)
+        {
+            try
+            {
+                _ = new CronExpression(cron);
+            }
+            catch (FormatException e)
+            {
+                throw new InvalidOperationException(
+                    $"{JobOptions.Section}:Schedules:{key} = '{text}' is neither an interval (00:30:00) nor a cron expression (0 30 3 * * ?): {e.Message}", e);
+            }
+        }
+        return schedule;
+    }
 
     /// <summary>The platform scheduler of this node (built on first use, started by Quartz's hosted service).</summary>
     internal static async Task<IScheduler> SchedulerAsync(IServiceProvider services, CancellationToken ct) =>
