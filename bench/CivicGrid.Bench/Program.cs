@@ -3,6 +3,12 @@ using CivicGrid.Bench;
 
 // Usage: dotnet run -c Release --project bench/CivicGrid.Bench -- <suite> [--quick]
 // Each suite prints "RESULT <suite>.<figure> <value> <unit>" lines at the end.
+// "platform-node NAME" is not a suite: it is one cluster node that the platform suite starts as a process of its own.
+if (args.Length > 1 && args[0] == "platform-node")
+{
+    await CivicGrid.Bench.Platform.PlatformNode.RunAsync(args[1..]);
+    return 0;
+}
 var suites = typeof(BenchSuite).Assembly.GetTypes()
     .Where(t => !t.IsAbstract && typeof(BenchSuite).IsAssignableFrom(t))
     .Select(t => (BenchSuite)Activator.CreateInstance(t)!)

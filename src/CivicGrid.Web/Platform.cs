@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.HttpOverrides;
 using System.Globalization;
 using CivicGrid.Kernel;
 using CivicGrid.Kernel.Data;
+using CivicGrid.Kernel.Jobs;
 using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Web.Features.Accounts;
 using CivicGrid.Web.Features.Demo;
@@ -44,6 +45,9 @@ public static class Platform
         builder.Services.AddSingleton(config.GetSection(Kernel.SignIn.OneTimeCodeOptions.Section).Get<Kernel.SignIn.OneTimeCodeOptions>()
             ?? new Kernel.SignIn.OneTimeCodeOptions());
         builder.Services.AddSingleton<Kernel.SignIn.OneTimeCodes>();
+        builder.Services.AddPlatformScheduler(database, config);
+        builder.Services.AddPlatformJob<Kernel.SignIn.SignInCodePurge>("sign_in_code_purge", "清理过期登录验证码", "Purge expired sign-in codes",
+            JobSchedule.Every(TimeSpan.FromHours(1)));
         builder.Services.AddOpenApi();
         builder.Services.AddHealthChecks();
         builder.Services.AddProblemDetails();

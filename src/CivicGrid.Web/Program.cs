@@ -8,6 +8,7 @@ using CivicGrid.Web.Components;
 using CivicGrid.Web.Features.Accounts;
 using CivicGrid.Web.Features.Audit;
 using CivicGrid.Web.Features.Demo;
+using CivicGrid.Web.Features.Jobs;
 using CivicGrid.Web.Features.Units;
 
 // Command-line verbs run on the same executable: `seed --scale demo|district`, `import residents FILE`.
@@ -30,6 +31,7 @@ builder.Services.AddAccounts();
 builder.Services.AddUnits();
 builder.Services.AddCalendar(builder.Configuration);
 builder.Services.AddAuditLog(builder.Configuration);
+builder.Services.AddJobsPage();
 builder.Services.AddPlaces(database);
 builder.Services.AddPopulation(database);
 builder.Services.AddAntiFraud(database, builder.Configuration);
@@ -40,6 +42,7 @@ var api = app.MapGroup("/api/v1");
 app.MapAccounts(api);
 app.MapUnits(api);
 app.MapAuditLog(api);
+app.MapJobs(api);
 api.MapSignInApi();
 api.MapCalendarApi();
 app.MapPlaces(api);

@@ -48,10 +48,12 @@ public static class Permissions
     public const string ManageUnits = "manage_units";
     /// <summary>Load a year's holiday notice into the working-day calendar (the whole district's, so district admins only).</summary>
     public const string ManageCalendar = "manage_calendar";
+    /// <summary>See the platform's scheduled jobs and run one now (district-wide work: district admins only).</summary>
+    public const string RunJobs = "run_jobs";
 
     private static readonly Dictionary<string, string[]> Grants = new()
     {
-        [Roles.DistrictAdmin] = [Unmask, ManageAccounts, ReadAudit, EditPlaces, ReadRegister, VerifyResidence, ImportRegister, IngestEvents, ReadUnits, ManageUnits, ManageCalendar],
+        [Roles.DistrictAdmin] = [Unmask, ManageAccounts, ReadAudit, EditPlaces, ReadRegister, VerifyResidence, ImportRegister, IngestEvents, ReadUnits, ManageUnits, ManageCalendar, RunJobs],
         [Roles.TownOfficer] = [Unmask, EditPlaces, ReadRegister, VerifyResidence, ImportRegister, ReadUnits, ManageUnits],
         [Roles.VillageCadre] = [Unmask, EditPlaces, ReadRegister, VerifyResidence, ImportRegister, ReadUnits],
         [Roles.GridWorker] = [ReadRegister, VerifyResidence, ReadUnits],

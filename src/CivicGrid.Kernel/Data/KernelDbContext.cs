@@ -29,6 +29,7 @@ public class KernelDbContext(DbContextOptions options) : IdentityDbContext<Staff
     public DbSet<Calendar.CalendarDay> CalendarDays => Set<Calendar.CalendarDay>();
 
     public DbSet<Calendar.CalendarVersion> CalendarVersions => Set<Calendar.CalendarVersion>();
+    public DbSet<Jobs.JobRun> JobRuns => Set<Jobs.JobRun>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -37,6 +38,7 @@ public class KernelDbContext(DbContextOptions options) : IdentityDbContext<Staff
         builder.Entity<DataProtectionKey>().ToTable("data_protection_keys");
         builder.MapUnits();
         Calendar.CalendarModel.MapCalendar(builder);
+        Jobs.JobRunModel.MapJobRuns(builder);
         builder.Entity<SignIn.OneTimeCode>(e =>
         {
             e.ToTable("sign_in_codes");

@@ -183,3 +183,9 @@ public sealed class OneTimeCodes(IDbContextFactory<KernelDbContext> factory, Per
     // Keyed (the blind-index key), so a copy of the table does not give the codes away by trying all million of them.
     private string Hash(string purpose, string phoneIndex, string code) => protector.BlindIndex("otp", $"{purpose}/{phoneIndex}/{code}");
 }
+
+/// <summary>The hourly job that removes expired sign-in codes (idempotent: a second run finds nothing more to remove).</summary>
+public sealed class SignInCodePurge(OneTimeCodes codes) : Jobs.IPlatformJob
+{
+    public Task RunAsync(Context.Acting job, CancellationToken ct) => codes.PurgeAsync(ct);
+}

@@ -3,6 +3,7 @@ using CivicGrid.Kernel;
 using CivicGrid.Kernel.Accounts;
 using CivicGrid.Kernel.Data;
 using CivicGrid.Kernel.Measures;
+using CivicGrid.Kernel.Jobs;
 using CivicGrid.Population.Data;
 using CivicGrid.Population.Features;
 using CivicGrid.Population.Features.Declarations;
@@ -38,6 +39,8 @@ public static class PopulationModule
         services.AddSingleton<Features.Import.Importer>();
         services.AddSingleton<Features.Import.ImportWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<Features.Import.ImportWorker>());
+        services.AddPlatformJob<Features.Import.ImportLeaseSweep>(Features.Import.ImportLeaseSweep.JobKey, "导入任务接管检查", "Import lease sweep",
+            Kernel.Jobs.JobSchedule.Every(TimeSpan.FromMinutes(1)));
         services.AddRateLimiter(o =>
         {
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;

@@ -117,8 +117,7 @@ public class PlatformTests(PlatformFactory factory) : IClassFixture<PlatformFact
     public async Task AuditRetention_OldEntries_ArePurgedAfter180Days()
     {
         await factory.CreateClient().GetAsync("/healthz");
-        var retention = factory.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>()
-            .OfType<CivicGrid.Web.Features.Audit.AuditRetentionService>().Single();
+        var retention = factory.Services.GetRequiredService<CivicGrid.Web.Features.Audit.AuditRetention>();
         await factory.WithScopeAsync(async sp =>
         {
             var db = sp.GetRequiredService<KernelDbContext>();

@@ -4,6 +4,7 @@ using CivicGrid.Kernel.Audit;
 using CivicGrid.Kernel.Context;
 using CivicGrid.Kernel.Data;
 using CivicGrid.Kernel.Files;
+using CivicGrid.Kernel.Jobs;
 using CivicGrid.Kernel.Time;
 using CivicGrid.Kernel.Web;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -23,7 +24,8 @@ public static class AuditLog
     public static IServiceCollection AddAuditLog(this IServiceCollection services, IConfiguration config)
     {
         services.Configure<AuditOptions>(config.GetSection("CivicGrid:Audit"));
-        services.AddHostedService<AuditRetentionService>();
+        // Daily at 03:30 China time, once per cluster.
+        services.AddPlatformJob<AuditRetention>("audit_retention", "审计日志到期清理", "Audit retention", JobSchedule.AtCron("0 30 3 * * ?"));
         services.AddSingleton(new NavEntry(95, "审计日志", "Audit log", "audit", "policy", Roles.DistrictAdmin));
         return services;
     }
@@ -79,9 +81,9 @@ public static class AuditLog
     }
 }
 
-/// <summary>Deletes audit lines older than the retention period, once a day.</summary>
-public sealed class AuditRetentionService(IServiceScopeFactory scopes, TimeProvider time, Microsoft.Extensions.Options.IOptions<AuditOptions> options,
-    ILogger<AuditRetentionService> logger) : BackgroundService
+/// <summary>Deletes audit lines older than the retention period (a platform job; running it twice deletes nothing more).</summary>
+public sealed class AuditRetention(IServiceScopeFactory scopes, TimeProvider time, Microsoft.Extensions.Options.IOptions<AuditOptions> options,
+    ILogger<AuditRetention> logger) : IPlatformJob
 {
     public async Task<int> PurgeAsync(CancellationToken ct)
     {
@@ -91,21 +93,9 @@ public sealed class AuditRetentionService(IServiceScopeFactory scopes, TimeProvi
         return await db.AuditEntries.Where(a => a.At < cutoff).ExecuteDeleteAsync(ct);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public async Task RunAsync(Kernel.Context.Acting job, CancellationToken ct)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromHours(24), time);
-        do
-        {
-            try
-            {
-                var purged = await PurgeAsync(stoppingToken);
-                if (purged > 0) logger.LogInformation("Audit retention purged {Count} entries", purged);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogWarning(e, "Audit retention failed; retrying tomorrow");
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
+        var purged = await PurgeAsync(ct);
+        if (purged > 0) logger.LogInformation("Audit retention purged {Count} entries", purged);
     }
 }

@@ -137,6 +137,10 @@ internal sealed class ImportJob : IRegionScoped
     public string? Message { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime? FinishedAt { get; set; }
+    /// <summary>The node running the job (set with <see cref="LeaseUntil"/> in one UPDATE when it claims it; kept as a record after).</summary>
+    public string? ClaimedBy { get; set; }
+    /// <summary>Until when the claim holds; the running node renews it, so an expired lease means the node died mid-run.</summary>
+    public DateTime? LeaseUntil { get; set; }
 }
 
 internal enum LandlordKind
@@ -475,6 +479,7 @@ internal class PopulationDbContext(DbContextOptions options) : DbContext(options
             e.Property(x => x.Role).HasMaxLength(32);
             e.Property(x => x.ClientAddress).HasMaxLength(64);
             e.Property(x => x.Message).HasMaxLength(500);
+            e.Property(x => x.ClaimedBy).HasMaxLength(128);
             e.HasIndex(x => new { x.RegionPath, x.Id });
             e.HasIndex(x => x.Status);
         });

@@ -1,5 +1,6 @@
 using CivicGrid.Kernel;
 using CivicGrid.Kernel.Accounts;
+using CivicGrid.Kernel.Jobs;
 using CivicGrid.Population.Features.Figures;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,8 +21,8 @@ internal static class FieldWork
         services.AddSingleton(new NavEntry(24, "必到必访", "Visits", "visits", "home", Roles.VillageCadre, Roles.GridWorker));
         services.AddSingleton(new NavEntry(25, "居住证", "Residence permits", "permits", "policy",
             Roles.DistrictAdmin, Roles.TownOfficer, Roles.VillageCadre, Roles.GridWorker));
-        services.AddSingleton<Permits.EndorsementReminders>();
-        services.AddHostedService(sp => sp.GetRequiredService<Permits.EndorsementReminders>());
+        services.AddPlatformJob<Permits.EndorsementReminders>(Permits.EndorsementReminders.JobKey, "居住证签注提醒与失效", "Permit endorsement reminders and lapses",
+            JobSchedule.Every(TimeSpan.FromHours(1)));
         return services;
     }
 

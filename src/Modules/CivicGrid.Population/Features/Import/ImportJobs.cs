@@ -4,6 +4,7 @@ using CivicGrid.Kernel;
 using CivicGrid.Kernel.Accounts;
 using CivicGrid.Kernel.Audit;
 using CivicGrid.Kernel.Files;
+using CivicGrid.Kernel.Jobs;
 using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Kernel.Regions;
 using CivicGrid.Kernel.Web;
@@ -70,6 +71,7 @@ internal sealed class Importer
         if (job is null || !scope.Contains(job.RegionPath) || job.Status != ImportStatus.Interrupted || job.Content is null) return null;
         job.Status = ImportStatus.Queued;
         job.Message = null;
+        (job.ClaimedBy, job.LeaseUntil) = (null, null);
         await db.SaveChangesAsync(ct);
         Enqueue(job.Id);
         return job;
@@ -77,14 +79,24 @@ internal sealed class Importer
 }
 
 /// <summary>
-/// Runs queued imports one at a time. At start, queued jobs are queued again; a job left running by a crash is marked
-/// interrupted (it may have been what brought the machine down) and waits for someone to resume it. A failing job is
-/// marked failed and the worker goes on with the next one: no job can stop the platform.
+/// Runs queued imports one at a time on this node (a per-node consumer, so a BackgroundService). With several nodes on one
+/// database each job is claimed by exactly one node: the claim is one UPDATE from queued to running that sets the node and
+/// a lease (<c>WHERE status = queued AND (claimed_by IS NULL OR lease expired)</c>), and the running node renews the lease.
+/// At start, queued jobs are queued again (whichever node claims one runs it); a job left running by this node, or whose
+/// lease ran out (its node died), is marked interrupted (it may have been what brought the machine down) and waits for
+/// someone to resume it, while a job running on a live node is left alone. The platform job <see cref="ImportLeaseSweep"/>
+/// does the same every minute for nodes that never come back. A failing job is marked failed and the worker goes on with
+/// the next one: no job can stop the platform.
 /// </summary>
-internal sealed class ImportWorker(IServiceScopeFactory scopes, Importer queue, TimeProvider time, ILogger<ImportWorker> logger) : BackgroundService
+internal sealed class ImportWorker(IServiceScopeFactory scopes, Importer queue, TimeProvider time, JobOptions jobs, ILogger<ImportWorker> logger) : BackgroundService
 {
     public static readonly string InterruptedMessage = Bilingual.Both("导入因平台重启而中断，未导入任何数据；可点击“继续导入”重新开始",
         "the import was interrupted by a restart; nothing was imported; choose Resume to run it again");
+
+    /// <summary>How long a claim holds without renewal; renewed every quarter of it while the job runs.</summary>
+    public static readonly TimeSpan Lease = TimeSpan.FromMinutes(2);
+
+    private string Node => jobs.ResolvedNodeId;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -115,16 +127,62 @@ internal sealed class ImportWorker(IServiceScopeFactory scopes, Importer queue, 
         }
     }
 
-    /// <summary>What start does: queued jobs go back on the queue, running ones become interrupted.</summary>
+    /// <summary>What start does: queued jobs go back on the queue; running ones of this node or of a dead one become interrupted.</summary>
     public async Task RestoreAsync(CancellationToken ct)
     {
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<PopulationDbContext>();
-        await db.ImportJobs.Where(j => j.Status == ImportStatus.Running)
-            .ExecuteUpdateAsync(u => u.SetProperty(j => j.Status, ImportStatus.Interrupted).SetProperty(j => j.Message, InterruptedMessage), ct);
+        await InterruptAbandonedAsync(db, Node, time.GetUtcNow().UtcDateTime, ct);
         foreach (var id in await db.ImportJobs.Where(j => j.Status == ImportStatus.Queued).OrderBy(j => j.Id).Select(j => j.Id).ToListAsync(ct))
         {
             queue.Enqueue(id);
+        }
+    }
+
+    /// <summary>
+    /// Marks interrupted the running jobs nobody is running any more: claimed by <paramref name="node"/> (this node, restarted),
+    /// never claimed (from before claims), or with an expired lease. Returns how many.
+    /// </summary>
+    internal static Task<int> InterruptAbandonedAsync(PopulationDbContext db, string? node, DateTime now, CancellationToken ct) =>
+        db.ImportJobs.Where(j => j.Status == ImportStatus.Running && (j.ClaimedBy == null || j.ClaimedBy == node || j.LeaseUntil < now))
+            .ExecuteUpdateAsync(u => u.SetProperty(j => j.Status, ImportStatus.Interrupted).SetProperty(j => j.Message, InterruptedMessage)
+                .SetProperty(j => j.LeaseUntil, (DateTime?)null), ct);
+
+    /// <summary>Claims a queued job for this node; true when this node got it (exactly one node does).</summary>
+    public async Task<bool> ClaimAsync(PopulationDbContext db, long jobId, CancellationToken ct)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var until = now + Lease;
+        var node = Node;
+        return await db.ImportJobs
+            .Where(j => j.Id == jobId && j.Status == ImportStatus.Queued && j.Content != null && (j.ClaimedBy == null || j.LeaseUntil < now))
+            .ExecuteUpdateAsync(u => u.SetProperty(j => j.Status, ImportStatus.Running).SetProperty(j => j.ClaimedBy, node)
+                .SetProperty(j => j.LeaseUntil, until), ct) == 1;
+    }
+
+    /// <summary>Renews this node's lease on a running job every quarter lease until <paramref name="ct"/> ends.</summary>
+    private async Task RenewAsync(long jobId, CancellationToken ct)
+    {
+        var node = Node;
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(Lease / 4, time, ct);
+                using var scope = scopes.CreateScope();
+                var db = scope.ServiceProvider.GetRequiredService<PopulationDbContext>();
+                var until = time.GetUtcNow().UtcDateTime + Lease;
+                await db.ImportJobs.Where(j => j.Id == jobId && j.ClaimedBy == node && j.Status == ImportStatus.Running)
+                    .ExecuteUpdateAsync(u => u.SetProperty(j => j.LeaseUntil, until), ct);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            // A lease that lapses makes the job look abandoned; the import itself goes on and records its result.
+            logger.LogWarning(e, "Import job {JobId}: lease renewal failed", jobId);
         }
     }
 
@@ -142,6 +200,7 @@ internal sealed class ImportWorker(IServiceScopeFactory scopes, Importer queue, 
                 job.Message = message;
                 job.Content = null;
                 job.FinishedAt = time.GetUtcNow().UtcDateTime;
+                job.LeaseUntil = null;
                 await db.SaveChangesAsync(CancellationToken.None);
             }
         }
@@ -161,14 +220,14 @@ internal sealed class ImportWorker(IServiceScopeFactory scopes, Importer queue, 
         {
             var sp = scope.ServiceProvider;
             var db = sp.GetRequiredService<PopulationDbContext>();
-            var job = await db.ImportJobs.FirstOrDefaultAsync(j => j.Id == jobId, ct);
-            if (job is null || job.Content is null || job.Status is not ImportStatus.Queued) return;
-            job.Status = ImportStatus.Running;
-            await db.SaveChangesAsync(ct);
+            if (!await ClaimAsync(db, jobId, ct)) return;
+            var job = await db.ImportJobs.FirstAsync(j => j.Id == jobId, ct);
+            using var renewal = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var renewing = RenewAsync(jobId, renewal.Token);
             var actor = new Actor(job.UserId, job.UserName, job.Role, job.RegionPath, job.ClientAddress);
             try
             {
-                var sheet = TabularFile.Read(new MemoryStream(job.Content), job.FileName);
+                var sheet = TabularFile.Read(new MemoryStream(job.Content ?? throw new InvalidDataException(Bilingual.Both("导入文件已不存在", "the import file is gone"))), job.FileName);
                 var region = await sp.GetRequiredService<RegionDirectory>().FindAsync(job.RegionId, ct)
                     ?? throw new InvalidOperationException($"Region {job.RegionId} of import {jobId} no longer exists.");
                 var summary = await ImportKinds.RunAsync(job.Kind, db, sp.GetRequiredService<AddressDirectory>(), sp.GetRequiredService<PersonalDataProtector>(),
@@ -189,10 +248,41 @@ internal sealed class ImportWorker(IServiceScopeFactory scopes, Importer queue, 
                 job.Status = ImportStatus.Failed;
                 job.Message = e.Message;
             }
+            finally
+            {
+                await renewal.CancelAsync();
+                await renewing;
+            }
             job.Content = null;
             job.FinishedAt = time.GetUtcNow().UtcDateTime;
+            job.LeaseUntil = null;
             await db.SaveChangesAsync(ct);
             queue.Forget(jobId);
+        }
+    }
+}
+
+/// <summary>
+/// The platform job that looks after imports whose node is gone, every minute once per cluster: a running job whose lease
+/// ran out is marked interrupted (its owner resumes it), and a job queued for more than a minute (its node may have died
+/// before running it) is put on this node's queue, where the claim still lets only one node run it.
+/// </summary>
+internal sealed class ImportLeaseSweep(IServiceScopeFactory scopes, Importer queue, TimeProvider time, ILogger<ImportLeaseSweep> logger) : IPlatformJob
+{
+    public const string JobKey = "import_lease_sweep";
+
+    public async Task RunAsync(Kernel.Context.Acting job, CancellationToken ct)
+    {
+        using var scope = scopes.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<PopulationDbContext>();
+        var now = time.GetUtcNow().UtcDateTime;
+        // No node name: only expired leases (and jobs from before claims) count as abandoned here.
+        var interrupted = await ImportWorker.InterruptAbandonedAsync(db, node: null, now, ct);
+        if (interrupted > 0) logger.LogWarning("{Count} imports interrupted: their node stopped renewing its lease", interrupted);
+        var before = now.AddMinutes(-1);
+        foreach (var id in await db.ImportJobs.Where(j => j.Status == ImportStatus.Queued && j.CreatedAt < before).OrderBy(j => j.Id).Select(j => j.Id).ToListAsync(ct))
+        {
+            queue.Enqueue(id);
         }
     }
 }

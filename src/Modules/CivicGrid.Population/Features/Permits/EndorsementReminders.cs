@@ -1,10 +1,11 @@
 using CivicGrid.Kernel.Audit;
+using CivicGrid.Kernel.Context;
+using CivicGrid.Kernel.Jobs;
 using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Population.Data;
 using CivicGrid.Population.Features.Outbox;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -14,31 +15,20 @@ namespace CivicGrid.Population.Features.Permits;
 /// Reminds permit holders of their yearly endorsement (签注) by SMS through the outbox, <see cref="PopulationOptions.EndorsementReminderDays"/>
 /// days before it is due, once per due day: the reminder row (kind, permit, due day) is unique and commits with the message.
 /// Each run first lapses the permits that no longer hold: the holder has no current residence in the register any more
-/// (moved away), or the endorsement is more than a year overdue.
+/// (moved away), or the endorsement is more than a year overdue. The platform job <see cref="JobKey"/>, hourly, once per
+/// cluster; a repeated run lapses and reminds nothing twice.
 /// </summary>
 internal sealed class EndorsementReminders(IServiceScopeFactory scopes, OutboxSignal signal, IOptions<PopulationOptions> options, TimeProvider time,
-    ILogger<EndorsementReminders> logger) : BackgroundService
+    ILogger<EndorsementReminders> logger) : IPlatformJob, IDisposable
 {
+    public const string JobKey = "permit_endorsement_reminders";
+
     private const int Batch = 200;
 
-    // One run at a time: the hourly loop and a caller (a test, an operator) must not both remind the same holder.
+    // One run at a time in this process: a scheduled run and a caller (a test, an operator) must not both remind the same holder.
     private readonly SemaphoreSlim running = new(1, 1);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await RunOnceAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogWarning(e, "Endorsement reminders failed; retrying in an hour");
-            }
-            await Task.Delay(TimeSpan.FromHours(1), time, stoppingToken);
-        }
-    }
+    public Task RunAsync(Acting job, CancellationToken ct) => RunOnceAsync(ct);
 
     /// <summary>Sends the reminders due now; returns how many went into the outbox.</summary>
     public async Task<int> RunOnceAsync(CancellationToken ct)
@@ -130,9 +120,5 @@ internal sealed class EndorsementReminders(IServiceScopeFactory scopes, OutboxSi
         _ => "reason:endorsement_overdue",
     };
 
-    public override void Dispose()
-    {
-        running.Dispose();
-        base.Dispose();
-    }
+    public void Dispose() => running.Dispose();
 }

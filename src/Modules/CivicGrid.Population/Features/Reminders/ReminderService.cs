@@ -1,3 +1,5 @@
+using CivicGrid.Kernel.Context;
+using CivicGrid.Kernel.Jobs;
 using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Places.Contracts;
 using CivicGrid.Population.Data;
@@ -5,45 +7,30 @@ using CivicGrid.Population.Features.Outbox;
 using CivicGrid.Population.Features.Tenancies;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace CivicGrid.Population.Features.Reminders;
 
 /// <summary>
-/// Reminds landlords of late reports by SMS (through the outbox), about once an hour on the platform's clock. Each late
-/// report is reminded once: a <see cref="Reminder"/> row (unique by kind, target and due day) commits with its message.
+/// Reminds landlords of late reports by SMS (through the outbox): the platform job <see cref="JobKey"/>, hourly, once per
+/// cluster. Each late report is reminded once: a <see cref="Reminder"/> row (unique by kind, target and due day) commits
+/// with its message, so a run repeated (recovered after a node died, or run now) sends nothing twice.
 /// </summary>
 internal sealed class ReminderService(IServiceScopeFactory scopes, TimeProvider time, IOptionsMonitor<PopulationOptions> options, OutboxSignal signal,
-    ILogger<ReminderService> logger) : BackgroundService
+    ILogger<ReminderService> logger) : IPlatformJob, IDisposable
 {
+    public const string JobKey = "late_report_reminders";
+
     public static readonly TimeSpan Interval = TimeSpan.FromHours(1);
 
     /// <summary>Events older than this are not reminded by SMS (e.g. history imported at start); lists still show them.</summary>
     public const int ReminderLookbackDays = 90;
 
-    // One run at a time in this process: the hourly loop and a direct call never send the same reminder twice.
+    // One run at a time in this process: a scheduled run and a direct call never send the same reminder twice.
     private readonly SemaphoreSlim gate = new(1, 1);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        // A minute after start (so a platform restarted often still reminds), then hourly.
-        var wait = TimeSpan.FromMinutes(1);
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            await Task.Delay(wait, time, stoppingToken);
-            wait = Interval;
-            try
-            {
-                await RunOnceAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogWarning(e, "Reminder run failed; retrying in an hour");
-            }
-        }
-    }
+    public Task RunAsync(Acting job, CancellationToken ct) => RunOnceAsync(ct);
 
     /// <summary>Sends the reminders due now; returns how many were sent.</summary>
     public async Task<int> RunOnceAsync(CancellationToken ct)
@@ -105,9 +92,5 @@ internal sealed class ReminderService(IServiceScopeFactory scopes, TimeProvider 
         ? $"【萧山基层智治】您的出租房（{address}）租客{Mask.Name(item.TenantName)}于{item.Since:yyyy-MM-dd}入住，应在{item.Deadline:yyyy-MM-dd}前登记，现已逾期，请尽快登录房东页面登记租住信息。"
         : $"【萧山基层智治】您的出租房（{address}）租客{Mask.Name(item.TenantName)}自{item.Since:yyyy-MM-dd}起已租期届满或迁居他处，退租应在{item.Deadline:yyyy-MM-dd}前登记，现已逾期，请尽快登录房东页面登记退租。";
 
-    public override void Dispose()
-    {
-        gate.Dispose();
-        base.Dispose();
-    }
+    public void Dispose() => gate.Dispose();
 }

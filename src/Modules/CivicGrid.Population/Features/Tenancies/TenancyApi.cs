@@ -1,5 +1,6 @@
 using CivicGrid.Kernel;
 using CivicGrid.Kernel.Accounts;
+using CivicGrid.Kernel.Jobs;
 using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Kernel.Regions;
 using CivicGrid.Kernel.Web;
@@ -28,8 +29,8 @@ internal static class TenancyApi
 
     public static IServiceCollection AddTenancies(this IServiceCollection services)
     {
-        services.AddSingleton<ReminderService>();
-        services.AddHostedService(sp => sp.GetRequiredService<ReminderService>());
+        services.AddPlatformJob<ReminderService>(ReminderService.JobKey, "房东逾期登记短信提醒", "Landlords' late-report reminders",
+            Kernel.Jobs.JobSchedule.Every(ReminderService.Interval));
         services.AddSingleton(new NavEntry(23, "出租房管理", "Rentals", "rentals", "home", StaffRoles));
         return services;
     }

@@ -172,6 +172,10 @@ namespace CivicGrid.Population.Data.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("ClaimedBy")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("ClientAddress")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
@@ -202,6 +206,9 @@ namespace CivicGrid.Population.Data.Migrations.Sqlite
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LeaseUntil")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Message")

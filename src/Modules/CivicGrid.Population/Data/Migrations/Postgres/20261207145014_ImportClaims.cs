@@ -1,0 +1,40 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace CivicGrid.Population.Data.Migrations.Postgres
+{
+    /// <inheritdoc />
+    public partial class ImportClaims : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<string>(
+                name: "ClaimedBy",
+                table: "import_jobs",
+                type: "character varying(128)",
+                maxLength: 128,
+                nullable: true);
+
+            migrationBuilder.AddColumn<DateTime>(
+                name: "LeaseUntil",
+                table: "import_jobs",
+                type: "timestamp with time zone",
+                nullable: true);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropColumn(
+                name: "ClaimedBy",
+                table: "import_jobs");
+
+            migrationBuilder.DropColumn(
+                name: "LeaseUntil",
+                table: "import_jobs");
+        }
+    }
+}
