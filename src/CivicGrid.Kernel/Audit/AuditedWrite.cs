@@ -2,8 +2,11 @@ using Microsoft.EntityFrameworkCore;
 
 namespace CivicGrid.Kernel.Audit;
 
-/// <summary>What an audited write records about itself; who and when come with the write.</summary>
-public sealed record AuditLine(string Action, string Target, string? Details = null);
+/// <summary>
+/// What an audited write records about itself; who and when come with the write. <paramref name="Actor"/> replaces the
+/// write's actor when the actor is the row just written (a landlord who registers at sign-in).
+/// </summary>
+public sealed record AuditLine(string Action, string Target, string? Details = null, Actor? Actor = null);
 
 /// <summary>
 /// The platform's one audited write: a write and its audit line commit together or not at all. Every module's context maps
@@ -52,7 +55,7 @@ public static class AuditedWrite
     {
         var lines = await write(ct);
         if (lines.Count == 0) return false;
-        foreach (var line in lines) db.Audit(actor, at, line.Action, line.Target, line.Details);
+        foreach (var line in lines) db.Audit(line.Actor ?? actor, at, line.Action, line.Target, line.Details);
         await db.SaveChangesAsync(ct);
         return true;
     }
