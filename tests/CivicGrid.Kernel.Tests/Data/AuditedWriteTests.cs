@@ -141,6 +141,24 @@ public sealed class AuditedWriteTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SaveAuditedAsync_LineWithItsOwnActor_RecordsThatActor()
+    {
+        await using (var db = NewContext())
+        {
+            var newcomer = new Actor(null, "landlord:7", "landlord", "", "10.0.0.7");
+            await db.SaveAuditedAsync(Tester, At, async ct =>
+            {
+                db.Units.Add(Unit("a"));
+                await db.SaveChangesAsync(ct);
+                return [new AuditLine("landlord.sign_in", "landlord:7", Actor: newcomer)];
+            }, default);
+        }
+        await using var check = NewContext();
+        var line = await check.AuditEntries.SingleAsync();
+        Assert.Equal(("landlord:7", "landlord", "10.0.0.7"), (line.UserName, line.Role, line.ClientAddress));
+    }
+
+    [Fact]
     public async Task SaveAuditedAsync_Transaction_NoLine_WriteRolledBack()
     {
         await using (var db = NewContext())

@@ -128,22 +128,19 @@ public static class Accounts
             // Unknown names count towards the address's spraying limit; the name typed is not kept (it may be a password).
             if (await SignInThrottle.BlockedUntilAsync(db, null, source, now) is null)
             {
-                db.Audit(new Actor(null, "anonymous", "", "", source), now, SignInThrottle.Failed, "user:unknown", LoginOutcome.Invalid.ToString());
-                await db.SaveChangesAsync();
+                await db.SaveAuditedAsync(new Actor(null, "anonymous", "", "", source), now, SignInThrottle.Failed, "user:unknown", LoginOutcome.Invalid.ToString(), default);
             }
             return LoginOutcome.Invalid;
         }
         if (await SignInThrottle.BlockedUntilAsync(db, user.Id, source, now) is not null)
         {
-            db.Audit(new Actor(user.Id, user.UserName ?? "", user.Role, user.RegionPath, source), now, "account.login_throttled", $"user:{user.Id}", "waiting");
-            await db.SaveChangesAsync();
+            await db.SaveAuditedAsync(new Actor(user.Id, user.UserName ?? "", user.Role, user.RegionPath, source), now, "account.login_throttled", $"user:{user.Id}", "waiting", default);
             return LoginOutcome.LockedOut;
         }
         if (user.Disabled)
         {
-            db.Audit(new Actor(user.Id, user.UserName ?? "", user.Role, user.RegionPath, http.Connection.RemoteIpAddress?.ToString()),
-                time.GetUtcNow().UtcDateTime, "account.login_failed", $"user:{user.Id}", LoginOutcome.Disabled.ToString());
-            await db.SaveChangesAsync();
+            await db.SaveAuditedAsync(new Actor(user.Id, user.UserName ?? "", user.Role, user.RegionPath, http.Connection.RemoteIpAddress?.ToString()),
+                time.GetUtcNow().UtcDateTime, "account.login_failed", $"user:{user.Id}", LoginOutcome.Disabled.ToString(), default);
             return LoginOutcome.Disabled;
         }
         var actor = new Actor(user.Id, user.UserName ?? "", user.Role, user.RegionPath, http.Connection.RemoteIpAddress?.ToString());
