@@ -79,7 +79,12 @@ public static class Platform
             app.UseForwardedHeaders(forwarded);
         }
         app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        // Pages get the platform's Chinese 404 page; the API (and anything else that is not a page) keeps problem details.
+        static bool IsApi(HttpContext c) => c.Request.Path.StartsWithSegments("/api");
+        app.UseWhen(c => !IsApi(c), pages => pages.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
+        app.UseWhen(IsApi, api => api.UseStatusCodePages());
+        // Routing after the status-code pages, so that a re-executed /not-found finds its page.
+        app.UseRouting();
         var cultures = new[] { new CultureInfo("zh-CN"), new CultureInfo("en") };
         app.UseRequestLocalization(new RequestLocalizationOptions
         {

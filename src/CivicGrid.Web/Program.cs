@@ -20,7 +20,7 @@ if (args.Length > 0 && args[0] == "import")
 }
 if (args.Length > 0 && args[0] == "simulate")
 {
-    return await CivicGrid.AntiFraud.Features.Simulate.SimulateCommand.RunAsync(args[1..]);
+    return await AntiFraudModule.RunSimulateCommandAsync(args[1..]);
 }
 
 var builder = WebApplication.CreateBuilder(args);

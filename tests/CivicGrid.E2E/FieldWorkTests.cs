@@ -23,7 +23,7 @@ public class FieldWorkTests(BrowserFixture browser)
             var places = sp.GetRequiredService<PlacesDbContext>();
             var grid = await places.Regions.AsNoTracking().FirstAsync(r => r.Name == "众联村第1网格");
             var address = await places.Addresses.AsNoTracking().Where(a => a.GridId == grid.Id).OrderByDescending(a => a.Id).Skip(1).FirstAsync();
-            var result = await Declarations.SubmitAsync(sp.GetRequiredService<PopulationDbContext>(), sp.GetRequiredService<PersonalDataProtector>(), address,
+            var result = await Declarations.SubmitAsync(sp.GetRequiredService<PopulationDbContext>(), sp.GetRequiredService<PersonalDataProtector>(), address.Info(),
                 new DeclarationForm
                 {
                     Name = "走访测试", IdNumber = CitizenId.Create("510722", new DateOnly(1990, 7, 7), 555), MoveInDate = new DateOnly(2026, 11, 2),

@@ -103,6 +103,7 @@ internal static class IdLookupBench
         //    admin, whose scope is the whole district, and by a town officer of the person's town: scope range, current
         //    residents only, ordered by id, at most 200 rows, mapped to DTOs.
         var places = scope.ServiceProvider.GetRequiredService<PlacesDbContext>();
+        var regionDirectory = scope.ServiceProvider.GetRequiredService<CivicGrid.Places.Contracts.RegionDirectory>();
         var district = await places.Regions.AsNoTracking().SingleAsync(r => r.Level == RegionLevel.District);
         var districtScope = new RegionScope(district.Id, district.RegionPath, district.Level);
         var towns = await places.Regions.AsNoTracking().Where(r => r.Level == RegionLevel.Town).ToDictionaryAsync(r => r.Id, r => r.RegionPath);
@@ -120,13 +121,13 @@ internal static class IdLookupBench
         // SearchAsync normalises and indexes the typed number itself, so these time exactly what the page does.
         var page = await TimeAsync("register page, district admin", warm, timed, warmUpTime, async (typed, _) =>
         {
-            var outcome = await ResidentApi.SearchAsync(new ResidentSearch(null, typed, null, null, null), districtScope, db, places, protector, CancellationToken.None);
+            var outcome = await ResidentApi.SearchAsync(new ResidentSearch(null, typed, null, null, null), districtScope, db, regionDirectory, protector, CancellationToken.None);
             return outcome.Rows is [var only] ? only.Id : null;
         }, budget: TimeSpan.FromSeconds(30));
         Add(results, "_register_page", page);
         var townPage = await TimeAsync("register page, town officer", warm, timed, warmUpTime, async (typed, id) =>
         {
-            var outcome = await ResidentApi.SearchAsync(new ResidentSearch(null, typed, null, null, null), TownOf(id), db, places, protector, CancellationToken.None);
+            var outcome = await ResidentApi.SearchAsync(new ResidentSearch(null, typed, null, null, null), TownOf(id), db, regionDirectory, protector, CancellationToken.None);
             return outcome.Rows is [var only] ? only.Id : null;
         }, budget: TimeSpan.FromSeconds(30));
         Add(results, "_register_page_town", townPage);

@@ -96,7 +96,7 @@ internal static class ImportBench
             var places = scope.ServiceProvider.GetRequiredService<PlacesDbContext>();
             var actor = new Actor(null, "bench", Roles.DistrictAdmin, district.Path, null);
             phases.Start = total.Elapsed;
-            summary = await ResidentImport.RunAsync(db, places, protector, sheet, district, actor, DateTime.UtcNow, phases, ct);
+            summary = await ResidentImport.RunAsync(db, scope.ServiceProvider.GetRequiredService<CivicGrid.Places.Contracts.AddressDirectory>(), protector, sheet, district, actor, DateTime.UtcNow, phases, ct);
         }
         total.Stop();
         var used = Environment.CpuUsage;

@@ -105,9 +105,9 @@ internal static class RegisterPagesBench
         // The town figures page as it runs (RegisterFigures.ComputeAsync: the seed's four numbers and the rest, per village).
         var town = await TimeAsync(services, "town figures (RegisterFigures)", towns, async (sp, s) =>
         {
-            var places = sp.GetRequiredService<PlacesDbContext>();
-            var region = await places.Regions.AsNoTracking().SingleAsync(r => r.Id == s.RegionId, ct);
-            var f = await RegisterFigures.ComputeAsync(sp.GetRequiredService<PopulationDbContext>(), places, region, ct);
+            var regions = sp.GetRequiredService<CivicGrid.Places.Contracts.RegionDirectory>();
+            var region = await regions.FindAsync(s.RegionId, ct) ?? throw new InvalidOperationException($"region {s.RegionId} not found");
+            var f = await RegisterFigures.ComputeAsync(sp.GetRequiredService<PopulationDbContext>(), regions, region, ct);
             if (f.Totals.Floating + f.Totals.Household != f.Totals.Residents) throw new InvalidOperationException("floating + household != residents");
             if (f.Children.Sum(c => c.Figures.Residents) != f.Totals.Residents) throw new InvalidOperationException("villages do not add up to the town");
             return f.Totals.Residents;

@@ -129,7 +129,7 @@ internal static class SearchBench
             using var scope = services.CreateScope();
             var db = scope.ServiceProvider.GetRequiredService<PopulationDbContext>();
             var places = scope.ServiceProvider.GetRequiredService<PlacesDbContext>();
-            var outcome = await ResidentApi.SearchAsync(q.Search, district, db, places, protector, ct);
+            var outcome = await ResidentApi.SearchAsync(q.Search, district, db, scope.ServiceProvider.GetRequiredService<CivicGrid.Places.Contracts.RegionDirectory>(), protector, ct);
             if (outcome.Rows is null) throw new InvalidOperationException($"search by {kind} was refused: {string.Join("; ", outcome.Errors.ToDictionary().SelectMany(e => e.Value))}");
             // Exact searches must find the person unless the page of 200 is full of people sharing the value.
             if (mustFind && outcome.Rows.Count < ResidentApi.MaxResults && !outcome.Rows.Any(r => r.Id == q.Id))

@@ -20,6 +20,9 @@ namespace CivicGrid.AntiFraud;
 /// <summary>Anti-fraud early warning (反诈之眼): the engine host, alerts, routing to police stations, the alert board.</summary>
 public static class AntiFraudModule
 {
+    /// <summary>The host's <c>simulate</c> verb: synthetic transaction and call events for the rule engine (see the README).</summary>
+    public static Task<int> RunSimulateCommandAsync(string[] args) => Features.Simulate.SimulateCommand.RunAsync(args);
+
     public const string Name = "antifraud";
 
     /// <summary>Who works the alerts. Ingest is decided by the permission <c>ingest_events</c>, not by these roles.</summary>

@@ -1,5 +1,6 @@
 using CivicGrid.Kernel;
 using CivicGrid.Kernel.Data;
+using CivicGrid.Kernel.Measures;
 using CivicGrid.Places.Data;
 using CivicGrid.Places.Features.Addresses;
 using CivicGrid.Places.Features.Doorplates;
@@ -22,6 +23,7 @@ public static class PlacesModule
         services.AddSingleton<Contracts.AddressDirectory>();
         services.AddSingleton<Contracts.GridLocator>();
         services.AddSingleton<Contracts.PlacesDemo>();
+        services.AddMeasureSource<Contracts.PlacesMeasures>();
         services.AddSingleton(new NavEntry(10, "辖区与网格", "Regions & grids", "regions", "map"));
         return services;
     }

@@ -2,6 +2,7 @@ using System.Threading.RateLimiting;
 using CivicGrid.Kernel;
 using CivicGrid.Kernel.Accounts;
 using CivicGrid.Kernel.Data;
+using CivicGrid.Kernel.Measures;
 using CivicGrid.Population.Data;
 using CivicGrid.Population.Features;
 using CivicGrid.Population.Features.Declarations;
@@ -25,6 +26,9 @@ public static class PopulationModule
         services.AddModuleDbContext<PopulationDbContext, PopulationSqliteDbContext, PopulationPostgresDbContext>(database, "population");
         services.AddOptions<PopulationOptions>().BindConfiguration(PopulationOptions.Section);
         services.AddScoped<Contracts.ResidenceDirectory>();
+        services.AddSingleton<Contracts.PopulationDemo>();
+        services.AddSingleton<Contracts.RegisterImports>();
+        services.AddMeasureSource<Contracts.PopulationMeasures>();
         services.AddSingleton<Features.Import.Importer>();
         services.AddSingleton<Features.Import.ImportWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<Features.Import.ImportWorker>());

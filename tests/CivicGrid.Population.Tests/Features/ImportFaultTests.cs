@@ -39,7 +39,7 @@ public class ImportFaultTests(PlatformFactory factory) : IClassFixture<PlatformF
     {
         var places = sp.GetRequiredService<PlacesDbContext>();
         var district = places.Regions.AsNoTracking().Single(r => r.Level == RegionLevel.District);
-        return ResidentImport.RunAsync(sp.GetRequiredService<PopulationDbContext>(), places, sp.GetRequiredService<PersonalDataProtector>(),
+        return ResidentImport.RunAsync(sp.GetRequiredService<PopulationDbContext>(), sp.GetRequiredService<CivicGrid.Places.Contracts.AddressDirectory>(), sp.GetRequiredService<PersonalDataProtector>(),
             lines, new RegionScope(district.Id, district.RegionPath, district.Level), new Actor(null, "test", "district_admin", district.RegionPath, null),
             DateTime.UtcNow, null, CancellationToken.None, largeLoad: false);
     }

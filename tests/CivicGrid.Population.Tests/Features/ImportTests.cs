@@ -197,7 +197,7 @@ public class ImportTests(PlatformFactory factory) : IClassFixture<PlatformFactor
         {
             var places = sp.GetRequiredService<PlacesDbContext>();
             var district = await places.Regions.AsNoTracking().SingleAsync(r => r.Level == RegionLevel.District);
-            return await ResidentImport.RunAsync(sp.GetRequiredService<PopulationDbContext>(), places, sp.GetRequiredService<PersonalDataProtector>(),
+            return await ResidentImport.RunAsync(sp.GetRequiredService<PopulationDbContext>(), sp.GetRequiredService<CivicGrid.Places.Contracts.AddressDirectory>(), sp.GetRequiredService<PersonalDataProtector>(),
                 lines, new RegionScope(district.Id, district.RegionPath, district.Level), new CivicGrid.Kernel.Audit.Actor(null, "test", "district_admin", district.RegionPath, null),
                 DateTime.UtcNow, null, CancellationToken.None, largeLoad: true);
         });

@@ -114,7 +114,7 @@ public class LandlordClaimTests(PlatformFactory factory) : IClassFixture<Platfor
         // Claiming again does not verify it: back to the village.
         await factory.WithScopeAsync(async sp =>
         {
-            var (again, errors) = await Landlords.AddPropertyAsync(sp.GetRequiredService<PopulationDbContext>(), sp.GetRequiredService<PlacesDbContext>(),
+            var (again, errors) = await Landlords.AddPropertyAsync(sp.GetRequiredService<PopulationDbContext>(), sp.GetRequiredService<CivicGrid.Places.Contracts.AddressDirectory>(),
                 (await PropertyAsync(claimed)).LandlordId, address.DoorplateToken, 3, null, DateTime.UtcNow, default);
             Assert.False(errors.Any);
             Assert.Equal(PropertyClaim.Disputed, again!.Claim);

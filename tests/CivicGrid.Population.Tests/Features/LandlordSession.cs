@@ -48,7 +48,7 @@ internal static partial class LandlordSession
         {
             var db = sp.GetRequiredService<PopulationDbContext>();
             var landlord = await db.Landlords.AsNoTracking().FirstAsync(l => l.PhoneMasked == Mask.Phone(phone));
-            var (property, errors) = await Landlords.AddPropertyAsync(db, sp.GetRequiredService<PlacesDbContext>(), landlord.Id, rental.DoorplateToken, 2,
+            var (property, errors) = await Landlords.AddPropertyAsync(db, sp.GetRequiredService<CivicGrid.Places.Contracts.AddressDirectory>(), landlord.Id, rental.DoorplateToken, 2,
                 null, factory.Time.GetUtcNow().UtcDateTime, default);
             Assert.False(errors.Any);
             if (verify) await VerifyClaimAsync(sp, property!.Id, factory.Time.GetUtcNow().UtcDateTime);

@@ -97,7 +97,7 @@ public class ReminderTests(ReminderDistrictFactory factory) : IClassFixture<Remi
 
     private Task<long> DeclareAsync(Address address, string idNumber, DateOnly moveIn) => Db(async (db, protector) =>
     {
-        var result = await Declarations.SubmitAsync(db, protector, address,
+        var result = await Declarations.SubmitAsync(db, protector, address.Info(),
             new DeclarationForm { Name = "租客", IdNumber = idNumber, MoveInDate = moveIn, Relation = Relation.Tenant }, null, Now, default);
         Assert.False(result.Errors.Any);
         return result.Declaration!.Id;

@@ -173,7 +173,7 @@ public partial class TenancyTests(PlatformFactory factory) : IClassFixture<Platf
             var db = sp.GetRequiredService<PopulationDbContext>();
             var protector = sp.GetRequiredService<PersonalDataProtector>();
             var now = factory.Time.GetUtcNow().UtcDateTime;
-            var submitted = await Declarations.SubmitAsync(db, protector, rental,
+            var submitted = await Declarations.SubmitAsync(db, protector, rental.Info(),
                 new DeclarationForm { Name = "冯七", IdNumber = tenant, MoveInDate = DateOnly.Parse(Today(-4)), Relation = Relation.Tenant }, null, now, default);
             var landlord = await db.Landlords.FirstAsync(l => l.Id == landlordId);
             var d = await Landlords.PendingAtProperties(db, landlordId).FirstAsync(x => x.Id == submitted.Declaration!.Id);

@@ -26,7 +26,7 @@ public class VisitTests(PlatformFactory factory) : IClassFixture<PlatformFactory
 
     private Task<Declaration> DeclareAsync(Address address, string name) => factory.WithScopeAsync(async sp =>
     {
-        var result = await Declarations.SubmitAsync(sp.GetRequiredService<PopulationDbContext>(), sp.GetRequiredService<PersonalDataProtector>(), address,
+        var result = await Declarations.SubmitAsync(sp.GetRequiredService<PopulationDbContext>(), sp.GetRequiredService<PersonalDataProtector>(), address.Info(),
             new DeclarationForm { Name = name, IdNumber = NewId(), Phone = "13800138000", MoveInDate = new DateOnly(2026, 11, 1), Relation = Relation.Tenant },
             null, factory.Time.GetUtcNow().UtcDateTime, default);
         return result.Declaration!;

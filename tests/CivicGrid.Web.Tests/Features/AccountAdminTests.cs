@@ -109,7 +109,7 @@ public class AccountAdminTests(PlatformFactory factory) : IClassFixture<Platform
             var acting = new CivicGrid.Kernel.Context.Acting(CivicGrid.Kernel.Context.ActorKind.Staff, null, "t", Roles.DistrictAdmin,
                 new RegionScope(zhonglian.Id, zhonglian.RegionPath, zhonglian.Level), [], null);
             return await AccountAdmin.ImportAsync([new AccountAdmin.AccountRow(2, "imp.far", "远方", "网格员", foreign, "Fine@2026")], null, acting,
-                sp.GetRequiredService<UserManager<StaffUser>>(), sp.GetRequiredService<PlacesDbContext>(), sp.GetRequiredService<KernelDbContext>(),
+                sp.GetRequiredService<UserManager<StaffUser>>(), sp.GetRequiredService<CivicGrid.Places.Contracts.RegionDirectory>(), sp.GetRequiredService<KernelDbContext>(),
                 factory.Time, default);
         });
         Assert.Equal(0, result.Created);

@@ -9,7 +9,7 @@ using CivicGrid.Kernel.Files;
 using CivicGrid.Kernel.Regions;
 using CivicGrid.Kernel.Units;
 using CivicGrid.Kernel.Web;
-using CivicGrid.Places.Data;
+using CivicGrid.Places.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
@@ -128,16 +128,16 @@ public static class AccountAdmin
     /// must change its password at its first sign-in. <paramref name="initialPassword"/> is for rows without one.
     /// </summary>
     public static async Task<(int Created, List<RowError> Errors)> ImportAsync(IReadOnlyList<AccountRow> rows, string? initialPassword, Acting acting,
-        UserManager<StaffUser> users, PlacesDbContext places, KernelDbContext db, TimeProvider time, CancellationToken ct)
+        UserManager<StaffUser> users, RegionDirectory regionDirectory, KernelDbContext db, TimeProvider time, CancellationToken ct)
     {
         var scope = acting.RequiredScope;
         var errors = new List<RowError>();
         var names = rows.Select(r => users.NormalizeName(r.UserName)).Where(n => !string.IsNullOrEmpty(n)).Distinct().ToList();
         var taken = (await db.Users.AsNoTracking().Where(u => names.Contains(u.NormalizedUserName!)).Select(u => u.NormalizedUserName!).ToListAsync(ct)).ToHashSet();
         var codes = rows.Select(r => r.RegionCode).Distinct().ToList();
-        var regions = await places.Regions.AsNoTracking().Where(r => codes.Contains(r.Code)).ToDictionaryAsync(r => r.Code, ct);
+        var regions = await regionDirectory.WithCodesAsync(codes, ct);
         var seen = new Dictionary<string, int>();
-        var valid = new List<(AccountRow Row, string Role, Region Region, string Password)>();
+        var valid = new List<(AccountRow Row, string Role, RegionInfo Region, string Password)>();
         foreach (var row in rows)
         {
             var before = errors.Count;
@@ -198,13 +198,13 @@ public static class AccountAdmin
     }
 
     private static async Task<Results<Ok<ImportResult>, ValidationProblem, ProblemHttpResult>> Import(IFormFile? file, [FromForm] string? initialPassword,
-        HttpContext http, UserManager<StaffUser> users, PlacesDbContext places, KernelDbContext db, TimeProvider time, CancellationToken ct)
+        HttpContext http, UserManager<StaffUser> users, RegionDirectory regions, KernelDbContext db, TimeProvider time, CancellationToken ct)
     {
         if (file is null) return Problems.Field("file", "请上传 .xlsx 或 .csv 文件", "upload an .xlsx or .csv file");
         await using var stream = file.OpenReadStream();
         var (rows, readErrors) = ReadFile(stream, file.FileName);
         if (readErrors.Count > 0) return Units.Units.RowProblem(readErrors);
-        var (created, errors) = await ImportAsync(rows, initialPassword, Acting.From(http), users, places, db, time, ct);
+        var (created, errors) = await ImportAsync(rows, initialPassword, Acting.From(http), users, regions, db, time, ct);
         return errors.Count > 0 ? Units.Units.RowProblem(errors) : TypedResults.Ok(new ImportResult(created));
     }
 

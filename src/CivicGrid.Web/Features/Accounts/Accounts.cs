@@ -5,7 +5,7 @@ using CivicGrid.Kernel.Audit;
 using CivicGrid.Kernel.Data;
 using CivicGrid.Kernel.Regions;
 using CivicGrid.Kernel.Web;
-using CivicGrid.Places.Data;
+using CivicGrid.Places.Contracts;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -52,7 +52,7 @@ public static class Accounts
             o.ExpireTimeSpan = TimeSpan.FromMinutes(30);
             o.SlidingExpiration = true;
             o.LoginPath = "/login";
-            o.AccessDeniedPath = "/login";
+            o.AccessDeniedPath = "/no-permission";
             o.Events.OnRedirectToLogin = c => ApiOrRedirect(c, StatusCodes.Status401Unauthorized);
             o.Events.OnRedirectToAccessDenied = c => ApiOrRedirect(c, StatusCodes.Status403Forbidden);
         });
@@ -224,15 +224,15 @@ public static class Accounts
 
     /// <summary>Creates a staff account in the admin's own subtree; the role must fit the region's level.</summary>
     public static async Task<Results<Created<AccountDto>, ValidationProblem, ProblemHttpResult>> Create(CreateAccount body, HttpContext http,
-        UserManager<StaffUser> users, PlacesDbContext places, KernelDbContext db, TimeProvider time, CancellationToken ct)
+        UserManager<StaffUser> users, RegionDirectory regions, KernelDbContext db, TimeProvider time, CancellationToken ct)
     {
-        var (account, errors) = await CreateAsync(body, http.User.RequiredScope(), Actor.From(http), users, places, db, time, ct);
+        var (account, errors) = await CreateAsync(body, http.User.RequiredScope(), Actor.From(http), users, regions, db, time, ct);
         return account is null ? errors.ToProblem() : TypedResults.Created($"/api/v1/accounts/{account.Id}", account);
     }
 
     /// <summary>The account-creation rules, shared by the API and the accounts page. Nothing is written when errors come back.</summary>
     public static async Task<(AccountDto? Account, FieldErrors Errors)> CreateAsync(CreateAccount body, RegionScope scope, Actor actor,
-        UserManager<StaffUser> users, PlacesDbContext places, KernelDbContext db, TimeProvider time, CancellationToken ct)
+        UserManager<StaffUser> users, RegionDirectory regions, KernelDbContext db, TimeProvider time, CancellationToken ct)
     {
         var errors = new FieldErrors();
         if (string.IsNullOrWhiteSpace(body.UserName) || body.UserName.Length is < 3 or > 32 || !body.UserName.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
@@ -241,11 +241,11 @@ public static class Accounts
             errors.Add("displayName", "姓名必填，最多 32 字", "displayName is required, at most 32 characters");
         if (body.Role is null || !Roles.All.Contains(body.Role))
             errors.Add("role", "角色无效", "unknown role");
-        Region? region = null;
+        RegionInfo? region = null;
         if (body.RegionId is null) errors.Add("regionId", "必须选择所属区域", "regionId is required");
         else
         {
-            region = await places.Regions.AsNoTracking().FirstOrDefaultAsync(r => r.Id == body.RegionId, ct);
+            region = await regions.FindAsync(body.RegionId.Value, ct);
             if (region is null || !scope.Contains(region.RegionPath))
                 errors.Add("regionId", "区域不存在或不在您的辖区内", "region not found or outside your area");
             else if (body.Role is not null && !RoleFits(body.Role, region.Level))

@@ -1,6 +1,6 @@
 using CivicGrid.Kernel.Accounts;
 using CivicGrid.Kernel.Regions;
-using CivicGrid.Places.Data;
+using CivicGrid.Places.Contracts;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 
@@ -13,7 +13,7 @@ public static class DemoAccounts
 
     // Demo passwords follow the platform's own rule (8+ characters, 3 kinds). They are printed at start-up; a real
     // district disables these accounts.
-    private static readonly (string User, string Name, string Role, string Password, Func<List<Region>, Region?> Where)[] Plan =
+    private static readonly (string User, string Name, string Role, string Password, Func<IReadOnlyList<RegionInfo>, RegionInfo?> Where)[] Plan =
     [
         ("admin", "区管理员", Roles.DistrictAdmin, "District@2021", rs => rs.FirstOrDefault(r => r.Level == RegionLevel.District)),
         ("town", "河上镇干部", Roles.TownOfficer, "Heshang@2021", rs => rs.FirstOrDefault(r => r.Level == RegionLevel.Town && r.Name == "河上镇")),
@@ -35,11 +35,10 @@ public static class DemoAccounts
             return [];
         }
         using var scope = services.CreateScope();
-        var places = scope.ServiceProvider.GetRequiredService<PlacesDbContext>();
-        var users = scope.ServiceProvider.GetRequiredService<UserManager<StaffUser>>();
+                var users = scope.ServiceProvider.GetRequiredService<UserManager<StaffUser>>();
         var time = scope.ServiceProvider.GetRequiredService<TimeProvider>();
         var names = new[] { "萧山区", "河上镇", "众联村", "众联村第1网格" };
-        var regions = await places.Regions.AsNoTracking().Where(r => names.Contains(r.Name)).ToListAsync(ct);
+        var regions = await scope.ServiceProvider.GetRequiredService<RegionDirectory>().WithNamesAsync(names, ct);
         var result = new List<DemoAccount>();
         foreach (var (user, name, role, password, where) in Plan)
         {

@@ -1,13 +1,9 @@
 using System.Diagnostics;
-using CivicGrid.Kernel.Audit;
+using CivicGrid.Kernel.Context;
 using CivicGrid.Kernel.Data;
 using CivicGrid.Kernel.Files;
-using CivicGrid.Kernel.PersonalData;
-using CivicGrid.Kernel.Regions;
-using CivicGrid.Places.Data;
-using CivicGrid.Population.Data;
-using CivicGrid.Population.Features.Import;
-using Microsoft.EntityFrameworkCore;
+using CivicGrid.Places.Contracts;
+using CivicGrid.Population.Contracts;
 
 namespace CivicGrid.Web.Features.Demo;
 
@@ -19,7 +15,7 @@ public static class ImportCommand
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        if (args.Length < 2 || !ImportKinds.All.Contains(args[0]))
+        if (args.Length < 2 || !RegisterImports.Kinds.Contains(args[0]))
         {
             await Console.Error.WriteLineAsync("用法 / usage: import residents|landlords|properties|tenancies <file.xlsx|file.csv> [--region-id N]");
             return 2;
@@ -35,12 +31,11 @@ public static class ImportCommand
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
         await app.Services.MigrateAllAsync(cts.Token);
 
-        using var scope = app.Services.CreateScope();
-        var places = scope.ServiceProvider.GetRequiredService<PlacesDbContext>();
+        var regions = app.Services.GetRequiredService<RegionDirectory>();
         var i = Array.IndexOf(args, "--region-id");
         var region = i > 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var regionId)
-            ? await places.Regions.AsNoTracking().FirstOrDefaultAsync(r => r.Id == regionId, cts.Token)
-            : await places.Regions.AsNoTracking().FirstOrDefaultAsync(r => r.Level == RegionLevel.District, cts.Token);
+            ? await regions.FindAsync(regionId, cts.Token)
+            : await regions.RootAsync(cts.Token);
         if (region is null)
         {
             await Console.Error.WriteLineAsync("区域不存在 / region not found");
@@ -61,15 +56,14 @@ public static class ImportCommand
         var total = Math.Max(1, sheet.Count - 1);
         Console.WriteLine($"read {sheet.Count - 1:N0} rows in {clock.Elapsed.TotalSeconds:0.0} s");
         var progress = new Progress<int>(n => Console.Write($"\r{Math.Min(100, n * 50 / total),3}%  {n:N0}"));
-        var summary = await ImportKinds.RunAsync(args[0], scope.ServiceProvider.GetRequiredService<PopulationDbContext>(), places,
-            scope.ServiceProvider.GetRequiredService<PersonalDataProtector>(), sheet, new RegionScope(region.Id, region.RegionPath, region.Level),
-            Actor.System with { UserName = "cli" }, DateTime.UtcNow, progress, cts.Token);
+        var summary = await app.Services.GetRequiredService<RegisterImports>().RunAsync(args[0], sheet, Acting.Cli("import", region.Scope),
+            app.Services.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime, progress, cts.Token);
         Console.WriteLine();
         if (!summary.Succeeded)
         {
             var report = Path.ChangeExtension(file, ".errors.xlsx");
-            await File.WriteAllBytesAsync(report, ResidentImport.ErrorReport(summary.Errors), cts.Token);
-            Console.WriteLine($"{summary.Errors.Count:N0} 处错误，未导入任何数据 / errors: nothing was imported. Report: {report}");
+            await File.WriteAllBytesAsync(report, summary.ErrorReport!, cts.Token);
+            Console.WriteLine($"{summary.Errors:N0} 处错误，未导入任何数据 / errors: nothing was imported. Report: {report}");
             return 1;
         }
         Console.WriteLine($"imported {summary.Rows:N0} rows: {summary.Inserted:N0} new, {summary.Updated:N0} updated, {summary.Unchanged:N0} unchanged in {clock.Elapsed.TotalSeconds:0.0} s");

@@ -107,6 +107,14 @@ public sealed class RegionDirectory(IDbContextFactory<PlacesDbContext> factory)
         return await db.Regions.AsNoTracking().Where(r => names.Contains(r.Name)).OrderBy(r => r.Id).Select(Info).ToListAsync(ct);
     }
 
+    /// <summary>The regions with these statistical codes (an account import names regions by code).</summary>
+    public async Task<IReadOnlyDictionary<string, RegionInfo>> WithCodesAsync(IReadOnlyCollection<string> codes, CancellationToken ct)
+    {
+        await using var db = await factory.CreateDbContextAsync(ct);
+        var rows = await db.Regions.AsNoTracking().Where(r => codes.Contains(r.Code)).OrderBy(r => r.Id).Select(Info).ToListAsync(ct);
+        return rows.GroupBy(r => r.Code).ToDictionary(g => g.Key, g => g.First());
+    }
+
     /// <summary>Towns, villages and grids below the scope's region: index range counts on the region path, cheap at district scale.</summary>
     public async Task<RegionCounts> CountBelowAsync(RegionScope scope, CancellationToken ct)
     {

@@ -6,7 +6,7 @@ using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Kernel.Regions;
 using CivicGrid.Kernel.Time;
 using CivicGrid.Kernel.Web;
-using CivicGrid.Places.Data;
+using CivicGrid.Places.Contracts;
 using CivicGrid.Population.Data;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -87,7 +87,7 @@ public static class Declarations
     /// Records a declaration at the doorplate's address. The same person declaring again at the same address while the first
     /// one waits is merged into it (same lookup code), not duplicated.
     /// </summary>
-    public static async Task<SubmitResult> SubmitAsync(PopulationDbContext db, PersonalDataProtector protector, Address address,
+    public static async Task<SubmitResult> SubmitAsync(PopulationDbContext db, PersonalDataProtector protector, AddressInfo address,
         DeclarationForm form, string? clientAddress, DateTime now, CancellationToken ct)
     {
         var errors = Validate(form, ChinaTime.DateOf(now), out var idNumber, out var phone);
@@ -203,12 +203,11 @@ public static class Declarations
         db.Declarations.AsNoTracking().InScope(scope).Where(d => status == null || d.Status == status);
 
     private static async Task<Results<Ok<List<DeclarationDto>>, ProblemHttpResult>> List(int id, DeclarationStatus? status, HttpContext http,
-        PopulationDbContext db, PlacesDbContext places, CancellationToken ct)
+        PopulationDbContext db, RegionDirectory regions, CancellationToken ct)
     {
-        var region = await places.Regions.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, ct);
-        if (region is null || !http.User.RequiredScope().Contains(region.RegionPath))
-            return Problems.RegionNotFound();
-        var scope = new RegionScope(region.Id, region.RegionPath, region.Level);
+        var region = await regions.FindInScopeAsync(id, http.User.RequiredScope(), ct);
+        if (region is null) return Problems.RegionNotFound();
+        var scope = region.Scope;
         var rows = await InRegion(db, scope, status).OrderBy(d => d.Id).Take(500).ToListAsync(ct);
         return TypedResults.Ok(rows.Select(DeclarationDto.From).ToList());
     }

@@ -3,7 +3,7 @@ using CivicGrid.Kernel.Audit;
 using CivicGrid.Kernel.Files;
 using CivicGrid.Kernel.Time;
 using CivicGrid.Kernel.Web;
-using CivicGrid.Places.Data;
+using CivicGrid.Places.Contracts;
 using CivicGrid.Population.Data;
 using CivicGrid.Population.Features.Permits;
 using CivicGrid.Population.Features.Visits;
@@ -51,11 +51,11 @@ public static class ListExport
     }
 
     private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ExportPermits(int? region, PermitStatus? status, HttpContext http,
-        PopulationDbContext db, PlacesDbContext places, TimeProvider time, CancellationToken ct)
+        PopulationDbContext db, RegionDirectory regions, AddressDirectory addresses, TimeProvider time, CancellationToken ct)
     {
-        var area = await Visits.Visits.AreaAsync(places, region, http.User.RequiredScope(), ct);
+        var area = await Visits.Visits.AreaAsync(regions, region, http.User.RequiredScope(), ct);
         if (area is null) return Problems.RegionNotFound();
-        var rows = await Permits.Permits.ListAsync(db, places, area, status, ct, MaxRows);
+        var rows = await Permits.Permits.ListAsync(db, addresses, area, status, ct, MaxRows);
         var now = time.GetUtcNow().UtcDateTime;
         await db.SaveAuditedAsync(Actor.From(http), now, "population.permits.export", $"region:{area.RegionId}", $"rows:{rows.Count} status:{status?.ToString() ?? "all"}", ct);
         var file = Workbook("居住证", ["姓名", "身份证号", "手机号", "工作单位", "地址", "状态", "证号", "申请日期", "签发日期", "上次签注", "下次签注", "退回理由"],
@@ -69,11 +69,11 @@ public static class ListExport
     }
 
     private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ExportVisits(int? region, HttpContext http, PopulationDbContext db,
-        PlacesDbContext places, TimeProvider time, CancellationToken ct)
+        RegionDirectory regions, AddressDirectory addresses, TimeProvider time, CancellationToken ct)
     {
-        var area = await Visits.Visits.AreaAsync(places, region, http.User.RequiredScope(), ct);
+        var area = await Visits.Visits.AreaAsync(regions, region, http.User.RequiredScope(), ct);
         if (area is null) return Problems.RegionNotFound();
-        var rows = await Visits.Visits.HistoryAsync(db, places, area, ct, MaxRows);
+        var rows = await Visits.Visits.HistoryAsync(db, addresses, area, ct, MaxRows);
         var now = time.GetUtcNow().UtcDateTime;
         await db.SaveAuditedAsync(Actor.From(http), now, "population.visits.export", $"region:{area.RegionId}", $"rows:{rows.Count}", ct);
         var file = Workbook("走访记录", ["走访时间", "地址", "走访对象", "结果", "备注", "走访人"],

@@ -1,8 +1,7 @@
 using CivicGrid.Kernel.Accounts;
 using CivicGrid.Kernel.Regions;
 using CivicGrid.Kernel.Web;
-using CivicGrid.Places.Data;
-using CivicGrid.Places.Features.Regions;
+using CivicGrid.Places.Contracts;
 using CivicGrid.Population.Data;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -41,12 +40,12 @@ public static class RegisterFigures
     }
 
     /// <summary>The area's region, or the caller's own when none is given; null when it lies outside the caller's scope.</summary>
-    public static async Task<Region?> RegionAsync(PlacesDbContext places, int? regionId, RegionScope scope, CancellationToken ct) =>
-        await places.FindInScopeAsync(regionId ?? scope.RegionId, scope, ct);
+    public static Task<RegionInfo?> RegionAsync(RegionDirectory regions, int? regionId, RegionScope scope, CancellationToken ct) =>
+        regions.FindInScopeAsync(regionId ?? scope.RegionId, scope, ct);
 
-    public static async Task<RegionFigures> ComputeAsync(PopulationDbContext db, PlacesDbContext places, Region region, CancellationToken ct)
+    public static async Task<RegionFigures> ComputeAsync(PopulationDbContext db, RegionDirectory regions, RegionInfo region, CancellationToken ct)
     {
-        var scope = new RegionScope(region.Id, region.RegionPath, region.Level);
+        var scope = region.Scope;
         var n = region.RegionPath.Length;
 #pragma warning disable CA1866 // IndexOf(string) is the overload EF translates on both providers (instr / strpos)
 
@@ -96,16 +95,16 @@ public static class RegisterFigures
 
         var children = region.Level == RegionLevel.Grid
             ? []
-            : await places.Regions.AsNoTracking().Where(r => r.ParentId == region.Id).OrderBy(r => r.Code).ThenBy(r => r.Id).ToListAsync(ct);
+            : await regions.ChildrenAsync(region.Id, ct);
         return new RegionFigures(region.Id, region.Name, region.Level, For(_ => true, total: true),
             children.Select(c => new ChildFigures(c.Id, c.Name, c.Level, For(path => path == c.RegionPath, total: false))).ToList());
     }
 
     private static async Task<Results<Ok<RegionFigures>, ProblemHttpResult>> Get(int? region, HttpContext http, PopulationDbContext db,
-        PlacesDbContext places, CancellationToken ct)
+        RegionDirectory regions, CancellationToken ct)
     {
-        var area = await RegionAsync(places, region, http.User.RequiredScope(), ct);
+        var area = await RegionAsync(regions, region, http.User.RequiredScope(), ct);
         if (area is null) return Problems.RegionNotFound();
-        return TypedResults.Ok(await ComputeAsync(db, places, area, ct));
+        return TypedResults.Ok(await ComputeAsync(db, regions, area, ct));
     }
 }

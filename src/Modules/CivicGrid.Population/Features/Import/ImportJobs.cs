@@ -7,7 +7,7 @@ using CivicGrid.Kernel.Files;
 using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Kernel.Regions;
 using CivicGrid.Kernel.Web;
-using CivicGrid.Places.Data;
+using CivicGrid.Places.Contracts;
 using CivicGrid.Population.Data;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -169,10 +169,10 @@ public sealed class ImportWorker(IServiceScopeFactory scopes, Importer queue, Ti
             try
             {
                 var sheet = TabularFile.Read(new MemoryStream(job.Content), job.FileName);
-                var places = sp.GetRequiredService<PlacesDbContext>();
-                var region = await places.Regions.AsNoTracking().FirstAsync(r => r.Id == job.RegionId, ct);
-                var summary = await ImportKinds.RunAsync(job.Kind, db, places, sp.GetRequiredService<PersonalDataProtector>(), sheet,
-                    new RegionScope(region.Id, region.RegionPath, region.Level), actor, time.GetUtcNow().UtcDateTime,
+                var region = await sp.GetRequiredService<RegionDirectory>().FindAsync(job.RegionId, ct)
+                    ?? throw new InvalidOperationException($"Region {job.RegionId} of import {jobId} no longer exists.");
+                var summary = await ImportKinds.RunAsync(job.Kind, db, sp.GetRequiredService<AddressDirectory>(), sp.GetRequiredService<PersonalDataProtector>(),
+                    sheet, region.Scope, actor, time.GetUtcNow().UtcDateTime,
                     new Progress<int>(n => queue.Report(jobId, n)), ct);
                 db.ChangeTracker.Clear();
                 job = await db.ImportJobs.FirstAsync(j => j.Id == jobId, ct);

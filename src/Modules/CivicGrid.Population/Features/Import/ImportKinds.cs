@@ -2,7 +2,7 @@ using CivicGrid.Kernel;
 using CivicGrid.Kernel.Audit;
 using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Kernel.Regions;
-using CivicGrid.Places.Data;
+using CivicGrid.Places.Contracts;
 using CivicGrid.Population.Data;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -42,13 +42,13 @@ public static class ImportKinds
         _ => string.Join("、", RentalImport.TenancyColumns.Select(h => h.Zh)),
     };
 
-    public static Task<ImportSummary> RunAsync(string kind, PopulationDbContext db, PlacesDbContext places, PersonalDataProtector protector,
+    public static Task<ImportSummary> RunAsync(string kind, PopulationDbContext db, AddressDirectory addresses, PersonalDataProtector protector,
         IReadOnlyList<string[]> sheet, RegionScope scope, Actor actor, DateTime now, IProgress<int>? progress, CancellationToken ct) => kind switch
     {
         Landlords => RentalImport.LandlordsAsync(db, protector, sheet, actor, now, progress, ct),
-        Properties => RentalImport.PropertiesAsync(db, places, protector, sheet, scope, actor, now, progress, ct),
-        Tenancies => RentalImport.TenanciesAsync(db, places, protector, sheet, scope, actor, now, progress, ct),
-        _ => ResidentImport.RunAsync(db, places, protector, sheet, scope, actor, now, progress, ct),
+        Properties => RentalImport.PropertiesAsync(db, addresses, protector, sheet, scope, actor, now, progress, ct),
+        Tenancies => RentalImport.TenanciesAsync(db, addresses, protector, sheet, scope, actor, now, progress, ct),
+        _ => ResidentImport.RunAsync(db, addresses, protector, sheet, scope, actor, now, progress, ct),
     };
 
     public static byte[] Template(string kind) => kind switch

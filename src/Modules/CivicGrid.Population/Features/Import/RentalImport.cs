@@ -3,7 +3,7 @@ using CivicGrid.Kernel.Audit;
 using CivicGrid.Kernel.Files;
 using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Kernel.Regions;
-using CivicGrid.Places.Data;
+using CivicGrid.Places.Contracts;
 using CivicGrid.Population.Data;
 using CivicGrid.Population.Features.Residents;
 using Microsoft.EntityFrameworkCore;
@@ -116,10 +116,10 @@ public static class RentalImport
     }
 
     /// <summary>The importer's addresses: by doorplate token and by id. Anything outside the area is unknown.</summary>
-    private static async Task<(Dictionary<string, (long Id, string RegionPath)> ByToken, Dictionary<long, string> ById)> AddressesAsync(PlacesDbContext places,
+    private static async Task<(Dictionary<string, (long Id, string RegionPath)> ByToken, Dictionary<long, string> ById)> AddressesAsync(AddressDirectory directory,
         RegionScope scope, CancellationToken ct)
     {
-        var rows = await places.Addresses.AsNoTracking().InScope(scope).Select(a => new { a.Id, a.DoorplateToken, a.RegionPath }).ToListAsync(ct);
+        var rows = await directory.KeysInScopeAsync(scope, ct);
         return (rows.ToDictionary(a => a.DoorplateToken, a => (a.Id, a.RegionPath)), rows.ToDictionary(a => a.Id, a => a.RegionPath));
     }
 
@@ -259,13 +259,13 @@ public static class RentalImport
 
     private sealed record PropertyRow(int Line, long LandlordId, long AddressId, string RegionPath, int Rooms);
 
-    public static async Task<ImportSummary> PropertiesAsync(PopulationDbContext db, PlacesDbContext places, PersonalDataProtector protector,
+    public static async Task<ImportSummary> PropertiesAsync(PopulationDbContext db, AddressDirectory directory, PersonalDataProtector protector,
         IReadOnlyList<string[]> sheet, RegionScope scope, Actor actor, DateTime now, IProgress<int>? progress, CancellationToken ct)
     {
         var errors = new List<ImportError>();
         var s = new Sheet(sheet, PropertyColumns, errors);
         if (!s.HeadersOk) return Rejected(Math.Max(0, sheet.Count - 1), errors);
-        var (byToken, byId) = await AddressesAsync(places, scope, ct);
+        var (byToken, byId) = await AddressesAsync(directory, scope, ct);
         var landlords = await LandlordsByKeyAsync(db, Keys(sheet, s, protector), ct);
         var rows = new List<PropertyRow>();
         var seen = new Dictionary<(long, long), int>();
@@ -342,14 +342,14 @@ public static class RentalImport
     private sealed record TenancyRow(int Line, RentalProperty Property, string Name, string IdNumber, string IdIndex, string? Phone, DateOnly MoveIn,
         DateOnly? LeaseEnd, DateOnly? MoveOut);
 
-    public static async Task<ImportSummary> TenanciesAsync(PopulationDbContext db, PlacesDbContext places, PersonalDataProtector protector,
+    public static async Task<ImportSummary> TenanciesAsync(PopulationDbContext db, AddressDirectory directory, PersonalDataProtector protector,
         IReadOnlyList<string[]> sheet, RegionScope scope, Actor actor, DateTime now, IProgress<int>? progress, CancellationToken ct)
     {
         var errors = new List<ImportError>();
         var s = new Sheet(sheet, TenancyColumns, errors);
         if (!s.HeadersOk) return Rejected(Math.Max(0, sheet.Count - 1), errors);
         var today = Tenancies.Tenancies.Today(now);
-        var (byToken, byId) = await AddressesAsync(places, scope, ct);
+        var (byToken, byId) = await AddressesAsync(directory, scope, ct);
         var landlords = await LandlordsByKeyAsync(db, Keys(sheet, s, protector), ct);
         var landlordIds = landlords.Values.Select(l => l.Id).Distinct().ToList();
         var properties = (await db.RentalProperties.AsNoTracking().Where(p => landlordIds.Contains(p.LandlordId)).ToListAsync(ct))

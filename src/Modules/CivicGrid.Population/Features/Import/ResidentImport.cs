@@ -6,7 +6,7 @@ using CivicGrid.Kernel.Files;
 using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Kernel.Regions;
 using CivicGrid.Kernel.Time;
-using CivicGrid.Places.Data;
+using CivicGrid.Places.Contracts;
 using CivicGrid.Population.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
@@ -58,7 +58,7 @@ public static class ResidentImport
 
     private sealed record Existing(long Id, long AddressId, string Name, string? PhoneIndex, ResidenceKind Kind);
 
-    public static async Task<ImportSummary> RunAsync(PopulationDbContext db, PlacesDbContext places, PersonalDataProtector protector,
+    public static async Task<ImportSummary> RunAsync(PopulationDbContext db, AddressDirectory directory, PersonalDataProtector protector,
         IReadOnlyList<string[]> sheet, RegionScope scope, Actor actor, DateTime now, IProgress<int>? progress, CancellationToken ct,
         bool? largeLoad = null)
     {
@@ -69,8 +69,7 @@ public static class ResidentImport
         if (sheet.Count == 1) return new ImportSummary(0, 0, 0, 0, [new ImportError(2, "", "", NoRows)]);
 
         // Doorplates of the importer's area, by token: one query, then dictionary look-ups per row.
-        var addresses = await places.Addresses.AsNoTracking().InScope(scope)
-            .Select(a => new { a.DoorplateToken, a.Id, a.RegionPath }).ToDictionaryAsync(a => a.DoorplateToken, a => (a.Id, a.RegionPath), ct);
+        var addresses = (await directory.KeysInScopeAsync(scope, ct)).ToDictionary(a => a.DoorplateToken, a => (a.Id, a.RegionPath));
         var today = ChinaTime.DateOf(now);
         // Rows are checked on all cores, in chunks; duplicates within the file are found afterwards, in file order.
         var checks = new Checked[sheet.Count - 1];

@@ -3,7 +3,6 @@ using CivicGrid.Kernel.Audit;
 using CivicGrid.Kernel.Regions;
 using CivicGrid.Kernel.Web;
 using CivicGrid.Places.Contracts;
-using CivicGrid.Places.Data;
 using CivicGrid.Population.Data;
 using CivicGrid.Population.Features.Tenancies;
 using Microsoft.AspNetCore.Builder;
@@ -39,14 +38,14 @@ public static class Claims
     public static IQueryable<RentalProperty> Open(PopulationDbContext db, RegionScope scope) =>
         db.RentalProperties.InScope(scope).Where(p => p.Claim == PropertyClaim.Pending || p.Claim == PropertyClaim.Disputed);
 
-    public static async Task<List<ClaimRow>> ListAsync(PopulationDbContext db, PlacesDbContext places, RegionScope scope, int take, CancellationToken ct)
+    public static async Task<List<ClaimRow>> ListAsync(PopulationDbContext db, AddressDirectory addresses, RegionScope scope, int take, CancellationToken ct)
     {
         var open = await Open(db, scope).AsNoTracking().OrderBy(p => p.Id).Take(take).ToListAsync(ct);
         var addressIds = open.Select(p => p.AddressId).Distinct().ToList();
         var holders = await db.RentalProperties.AsNoTracking().Where(p => addressIds.Contains(p.AddressId) && p.Claim == PropertyClaim.Verified)
             .Select(p => new { p.AddressId, p.LandlordId }).ToListAsync(ct);
         var landlords = await Rentals.LandlordTextsAsync(db, open.Select(p => p.LandlordId).Concat(holders.Select(h => h.LandlordId)), ct);
-        var lines = await Visits.Visits.AddressLinesAsync(places, addressIds, ct);
+        var lines = await addresses.LinesAsync(addressIds, ct);
         return open.Select(p => new ClaimRow(p.Id, p.AddressId, lines.GetValueOrDefault(p.AddressId, ""), p.LandlordId, landlords.GetValueOrDefault(p.LandlordId, ""),
             p.Rooms, p.Claim, p.RegisteredAt, holders.Where(h => h.AddressId == p.AddressId).Select(h => landlords.GetValueOrDefault(h.LandlordId, "")).ToList())).ToList();
     }
@@ -105,11 +104,11 @@ public static class Claims
         return api;
     }
 
-    private static async Task<Results<Ok<List<ClaimRow>>, ProblemHttpResult>> List(int id, HttpContext http, PopulationDbContext db, PlacesDbContext places,
+    private static async Task<Results<Ok<List<ClaimRow>>, ProblemHttpResult>> List(int id, HttpContext http, PopulationDbContext db, AddressDirectory addresses,
         RegionDirectory regions, CancellationToken ct)
     {
         if (await regions.FindInScopeAsync(id, http.User.RequiredScope(), ct) is not { } region) return Problems.RegionNotFound();
-        return TypedResults.Ok(await ListAsync(db, places, region.Scope, 500, ct));
+        return TypedResults.Ok(await ListAsync(db, addresses, region.Scope, 500, ct));
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult, ValidationProblem>> Decide(long propertyId, bool verify, ClaimDecision form, HttpContext http,

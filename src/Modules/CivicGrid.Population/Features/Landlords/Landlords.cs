@@ -7,7 +7,7 @@ using CivicGrid.Kernel.Context;
 using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Kernel.SignIn;
 using CivicGrid.Kernel.Web;
-using CivicGrid.Places.Data;
+using CivicGrid.Places.Contracts;
 using CivicGrid.Population.Data;
 using CivicGrid.Population.Features.Outbox;
 using Microsoft.AspNetCore.Authentication;
@@ -108,12 +108,12 @@ public static class Landlords
     /// verifies it; on an address another landlord holds it is disputed and goes to the village. Claiming the same address
     /// again changes the rooms (and puts a rejected claim back to pending); every change is audited with it.
     /// </summary>
-    public static async Task<(RentalProperty? Property, FieldErrors Errors)> AddPropertyAsync(PopulationDbContext db, PlacesDbContext places, long landlordId,
+    public static async Task<(RentalProperty? Property, FieldErrors Errors)> AddPropertyAsync(PopulationDbContext db, AddressDirectory addresses, long landlordId,
         string? token, int rooms, string? clientAddress, DateTime now, CancellationToken ct)
     {
         var errors = new FieldErrors();
         token = token?.Trim();
-        var address = string.IsNullOrEmpty(token) ? null : await places.Addresses.AsNoTracking().FirstOrDefaultAsync(a => a.DoorplateToken == token, ct);
+        var address = await addresses.FindByDoorplateAsync(token, ct);
         if (address is null) errors.Add("token", "门牌码无效，请扫描出租房门上的二维码", "unknown doorplate: scan the QR code on the rental's door");
         if (rooms is < 1 or > 500) errors.Add("rooms", "出租间数须在 1 到 500 之间", "rooms must be between 1 and 500");
         if (errors.Any) return (null, errors);

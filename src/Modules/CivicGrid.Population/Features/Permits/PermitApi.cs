@@ -3,7 +3,7 @@ using CivicGrid.Kernel.Accounts;
 using CivicGrid.Kernel.Audit;
 using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Kernel.Web;
-using CivicGrid.Places.Data;
+using CivicGrid.Places.Contracts;
 using CivicGrid.Population.Data;
 using CivicGrid.Population.Features.Outbox;
 using Microsoft.AspNetCore.Builder;
@@ -30,19 +30,19 @@ public static class PermitApi
     }
 
     private static async Task<Results<Ok<List<PermitDto>>, ProblemHttpResult>> List(int? region, PermitStatus? status, HttpContext http,
-        PopulationDbContext db, PlacesDbContext places, CancellationToken ct)
+        PopulationDbContext db, RegionDirectory regions, AddressDirectory addresses, CancellationToken ct)
     {
-        var area = await Visits.Visits.AreaAsync(places, region, http.User.RequiredScope(), ct);
+        var area = await Visits.Visits.AreaAsync(regions, region, http.User.RequiredScope(), ct);
         if (area is null) return Problems.RegionNotFound();
-        return TypedResults.Ok(await Permits.ListAsync(db, places, area, status, ct));
+        return TypedResults.Ok(await Permits.ListAsync(db, addresses, area, status, ct));
     }
 
     private static async Task<Results<Ok<List<EligibleResident>>, ProblemHttpResult>> Eligible(int? region, HttpContext http, PopulationDbContext db,
-        PlacesDbContext places, IOptions<PopulationOptions> options, TimeProvider time, CancellationToken ct)
+        RegionDirectory regions, AddressDirectory addresses, IOptions<PopulationOptions> options, TimeProvider time, CancellationToken ct)
     {
-        var area = await Visits.Visits.AreaAsync(places, region, http.User.RequiredScope(), ct);
+        var area = await Visits.Visits.AreaAsync(regions, region, http.User.RequiredScope(), ct);
         if (area is null) return Problems.RegionNotFound();
-        return TypedResults.Ok(await Permits.EligibleAsync(db, places, area, Permits.Today(time.GetUtcNow().UtcDateTime), options.Value, ct));
+        return TypedResults.Ok(await Permits.EligibleAsync(db, addresses, area, Permits.Today(time.GetUtcNow().UtcDateTime), options.Value, ct));
     }
 
     private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> Issue(long permitId, IssueRequest body, HttpContext http,

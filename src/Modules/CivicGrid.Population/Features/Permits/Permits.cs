@@ -4,7 +4,7 @@ using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Kernel.Regions;
 using CivicGrid.Kernel.Time;
 using CivicGrid.Kernel.Web;
-using CivicGrid.Places.Data;
+using CivicGrid.Places.Contracts;
 using CivicGrid.Population.Data;
 using CivicGrid.Population.Features.Outbox;
 using Microsoft.EntityFrameworkCore;
@@ -69,16 +69,16 @@ public static class Permits
             .Where(r => !db.Permits.Any(p => p.IdIndex == r.IdIndex && (p.Status == PermitStatus.Applied || p.Status == PermitStatus.Issued)));
     }
 
-    public static async Task<List<EligibleResident>> EligibleAsync(PopulationDbContext db, PlacesDbContext places, RegionScope scope, DateOnly today,
+    public static async Task<List<EligibleResident>> EligibleAsync(PopulationDbContext db, AddressDirectory addresses, RegionScope scope, DateOnly today,
         PopulationOptions options, CancellationToken ct)
     {
         var rows = await Eligible(db, scope, today, options).OrderBy(r => r.Since).ThenBy(r => r.Id).Take(MaxRows).ToListAsync(ct);
-        var lines = await Visits.Visits.AddressLinesAsync(places, rows.Select(r => r.AddressId), ct);
+        var lines = await addresses.LinesAsync(rows.Select(r => r.AddressId), ct);
         return rows.Select(r => new EligibleResident(r.Id, r.AddressId, lines.GetValueOrDefault(r.AddressId, ""), r.Name, r.IdMasked, r.PhoneMasked, r.Since!.Value))
             .ToList();
     }
 
-    public static async Task<List<PermitDto>> ListAsync(PopulationDbContext db, PlacesDbContext places, RegionScope scope, PermitStatus? status,
+    public static async Task<List<PermitDto>> ListAsync(PopulationDbContext db, AddressDirectory addresses, RegionScope scope, PermitStatus? status,
         CancellationToken ct, int limit = MaxRows)
     {
         var query = db.Permits.AsNoTracking().InScope(scope).Where(p => status == null || p.Status == status);
@@ -86,7 +86,7 @@ public static class Permits
         var rows = status == PermitStatus.Issued
             ? await query.OrderBy(p => p.EndorsementDue).ThenBy(p => p.Id).Take(limit).ToListAsync(ct)
             : await query.OrderBy(p => p.Id).Take(limit).ToListAsync(ct);
-        var lines = await Visits.Visits.AddressLinesAsync(places, rows.Select(r => r.AddressId), ct);
+        var lines = await addresses.LinesAsync(rows.Select(r => r.AddressId), ct);
         return rows.Select(p => ToDto(p, lines.GetValueOrDefault(p.AddressId, ""))).ToList();
     }
 

@@ -1,5 +1,5 @@
 using CivicGrid.Kernel.PersonalData;
-using CivicGrid.Places.Data;
+using CivicGrid.Places.Contracts;
 using CivicGrid.Population.Data;
 using CivicGrid.Population.Features.Outbox;
 using CivicGrid.Population.Features.Tenancies;
@@ -53,7 +53,7 @@ public sealed class ReminderService(IServiceScopeFactory scopes, TimeProvider ti
         {
             using var scope = scopes.CreateScope();
             var db = scope.ServiceProvider.GetRequiredService<PopulationDbContext>();
-            var places = scope.ServiceProvider.GetRequiredService<PlacesDbContext>();
+            var addresses = scope.ServiceProvider.GetRequiredService<AddressDirectory>();
             var protector = scope.ServiceProvider.GetRequiredService<PersonalDataProtector>();
             var now = time.GetUtcNow().UtcDateTime;
             var today = Tenancies.Tenancies.Today(now);
@@ -70,8 +70,7 @@ public sealed class ReminderService(IServiceScopeFactory scopes, TimeProvider ti
                 var landlordIds = todo.Select(l => l.LandlordId).Distinct().ToList();
                 var phones = await db.Landlords.AsNoTracking().Where(l => landlordIds.Contains(l.Id)).ToDictionaryAsync(l => l.Id, l => l.Phone, ct);
                 var addressIds = todo.Select(l => l.AddressId).Distinct().ToList();
-                var lines = (await places.Addresses.AsNoTracking().Where(a => addressIds.Contains(a.Id)).ToListAsync(ct))
-                    .ToDictionary(a => a.Id, a => Places.Features.Addresses.AddressText.Line(a.Street, a.Building, a.Unit, a.Room));
+                var lines = await addresses.LinesAsync(addressIds, ct);
                 foreach (var item in todo)
                 {
                     db.Reminders.Add(new Reminder

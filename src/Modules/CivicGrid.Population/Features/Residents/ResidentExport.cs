@@ -6,7 +6,7 @@ using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Kernel.Regions;
 using CivicGrid.Kernel.Time;
 using CivicGrid.Kernel.Web;
-using CivicGrid.Places.Data;
+using CivicGrid.Places.Contracts;
 using CivicGrid.Population.Data;
 using ClosedXML.Excel;
 using Microsoft.AspNetCore.Http;
@@ -41,13 +41,13 @@ public static class ResidentExport
 
     /// <summary>Checks the request and counts the rows; writes nothing.</summary>
     public static async Task<Prepared> PrepareAsync(ResidentExportRequest body, System.Security.Claims.ClaimsPrincipal user, PopulationDbContext db,
-        PlacesDbContext places, PersonalDataProtector protector, CancellationToken ct)
+        RegionDirectory regions, PersonalDataProtector protector, CancellationToken ct)
     {
         var scope = user.RequiredScope();
         var errors = new FieldErrors();
         if (body.Unmask && !Permissions.Has(user, Permissions.Unmask)) return new Prepared(null, 0, errors, false, true, scope);
         if (body.Unmask) UnmaskReasons.TryCheck(body.Purpose, body.Reason, errors, out _);
-        var built = await ResidentApi.QueryAsync(body.Search, scope, db, places, protector, requireCriterion: false, ct);
+        var built = await ResidentApi.QueryAsync(body.Search, scope, db, regions, protector, requireCriterion: false, ct);
         if (built.RegionMissing) return new Prepared(null, 0, errors, true, false, scope);
         foreach (var (field, messages) in built.Errors.ToDictionary())
             foreach (var m in messages) errors.Add(field, m);
@@ -74,7 +74,7 @@ public static class ResidentExport
     }.Where(x => x is not null));
 
     /// <summary>Writes the workbook to <paramref name="output"/>, reading the residents a page at a time in id order.</summary>
-    public static async Task WriteAsync(IQueryable<Resident> query, bool unmask, PlacesDbContext places, PersonalDataProtector protector, Stream output,
+    public static async Task WriteAsync(IQueryable<Resident> query, bool unmask, AddressDirectory addresses, PersonalDataProtector protector, Stream output,
         CancellationToken ct)
     {
         using var workbook = new XLWorkbook();
@@ -88,7 +88,7 @@ public static class ResidentExport
             var page = await query.Where(r => r.Id > after).OrderBy(r => r.Id).Take(Page).ToListAsync(ct);
             if (page.Count == 0) break;
             after = page[^1].Id;
-            var lines = await Visits.Visits.AddressLinesAsync(places, page.Select(r => r.AddressId), ct);
+            var lines = await addresses.LinesAsync(page.Select(r => r.AddressId), ct);
             foreach (var r in page)
             {
                 row++;
@@ -112,9 +112,10 @@ public static class ResidentExport
     }
 
     internal static async Task<Results<FileStreamHttpResult, ValidationProblem, ProblemHttpResult>> Export(ResidentExportRequest body, HttpContext http,
-        PopulationDbContext db, PlacesDbContext places, PersonalDataProtector protector, TimeProvider time, CancellationToken ct)
+        PopulationDbContext db, RegionDirectory regions, AddressDirectory addresses, PersonalDataProtector protector, TimeProvider time,
+        CancellationToken ct)
     {
-        var prepared = await PrepareAsync(body, http.User, db, places, protector, ct);
+        var prepared = await PrepareAsync(body, http.User, db, regions, protector, ct);
         if (prepared.Forbidden) return Problems.Forbidden("您的账号无权导出完整身份信息", "Your account may not export unmasked personal data");
         if (prepared.RegionMissing) return Problems.RegionNotFound();
         if (prepared.Query is null) return prepared.Errors.ToProblem();
@@ -126,7 +127,7 @@ public static class ResidentExport
         var file = new FileStream(Path.GetTempFileName(), FileMode.Create, FileAccess.ReadWrite, FileShare.None, 81920, FileOptions.DeleteOnClose);
         try
         {
-            await WriteAsync(prepared.Query, body.Unmask, places, protector, file, ct);
+            await WriteAsync(prepared.Query, body.Unmask, addresses, protector, file, ct);
             file.Position = 0;
         }
         catch

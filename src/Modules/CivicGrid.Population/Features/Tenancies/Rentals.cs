@@ -1,7 +1,7 @@
 using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Kernel.Regions;
 using CivicGrid.Kernel.Web;
-using CivicGrid.Places.Data;
+using CivicGrid.Places.Contracts;
 using CivicGrid.Population.Data;
 using CivicGrid.Population.Features.Reminders;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -30,7 +30,7 @@ public static class Rentals
     public static LatePage PageOf(List<LateItem> late, int page, int size) =>
         new(late.Skip((page - 1) * size).Take(size).ToList(), page, size, late.Count);
 
-    public static async Task<RentalPage> PageAsync(PopulationDbContext db, PlacesDbContext places, RegionScope scope, IReadOnlyCollection<long> lateProperties,
+    public static async Task<RentalPage> PageAsync(PopulationDbContext db, AddressDirectory addressDirectory, RegionScope scope, IReadOnlyCollection<long> lateProperties,
         int page, int size, CancellationToken ct)
     {
         // Verified rentals only: claims still waiting are on the claims page (/rentals/claims).
@@ -53,7 +53,7 @@ public static class Rentals
                 .Select(t => new { t.RentalPropertyId, Tenant = new RentalTenant(t.Id, t.TenantName, t.TenantIdMasked, t.MoveIn, t.Source) }).ToListAsync(ct))
             .GroupBy(t => t.RentalPropertyId).ToDictionary(g => g.Key, g => g.Select(x => x.Tenant).ToList());
         var landlords = await LandlordTextsAsync(db, properties.Select(p => p.LandlordId), ct);
-        var addresses = await Visits.Visits.AddressLinesAsync(places, properties.Select(p => p.AddressId), ct);
+        var addresses = await addressDirectory.LinesAsync(properties.Select(p => p.AddressId), ct);
         var late = lateIds.ToHashSet();
         return new RentalPage(properties.Select(p => new RentalRow(p.Id, p.AddressId, addresses.GetValueOrDefault(p.AddressId, ""), p.LandlordId,
             landlords.GetValueOrDefault(p.LandlordId, ""), p.Rooms, late.Contains(p.Id), tenants.GetValueOrDefault(p.Id) ?? [])).ToList(), page, size, total);

@@ -4,7 +4,6 @@ using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Kernel.Regions;
 using CivicGrid.Kernel.Web;
 using CivicGrid.Places.Contracts;
-using CivicGrid.Places.Data;
 using CivicGrid.Population.Data;
 using CivicGrid.Population.Features.Landlords;
 using CivicGrid.Population.Features.Reminders;
@@ -108,12 +107,12 @@ public static class TenancyApi
 
     /// <summary>Rental properties of a region's subtree with landlords (masked) and current tenants, late ones first, a page at a time.</summary>
     private static async Task<Results<Ok<RentalPage>, ProblemHttpResult, ValidationProblem>> RegionRentals(int id, int? page, int? size, HttpContext http,
-        PopulationDbContext db, PlacesDbContext places, RegionDirectory regions, IOptionsMonitor<PopulationOptions> options, TimeProvider time, CancellationToken ct)
+        PopulationDbContext db, AddressDirectory addresses, RegionDirectory regions, IOptionsMonitor<PopulationOptions> options, TimeProvider time, CancellationToken ct)
     {
         var (p, s) = (page ?? 1, size ?? Rentals.DefaultPageSize);
         if (Problems.Paging(p, s, Rentals.MaxPageSize) is { } bad) return bad;
         if (await regions.FindInScopeAsync(id, http.User.RequiredScope(), ct) is not { } region) return Problems.RegionNotFound();
         var late = await LateReports.ListAsync(db, options.CurrentValue, Tenancies.Today(time.GetUtcNow().UtcDateTime), region.Scope, null, ct);
-        return TypedResults.Ok(await Rentals.PageAsync(db, places, region.Scope, late.Select(l => l.PropertyId).Distinct().ToList(), p, s, ct));
+        return TypedResults.Ok(await Rentals.PageAsync(db, addresses, region.Scope, late.Select(l => l.PropertyId).Distinct().ToList(), p, s, ct));
     }
 }

@@ -4,9 +4,7 @@ using CivicGrid.Kernel.Audit;
 using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Kernel.Regions;
 using CivicGrid.Kernel.Web;
-using CivicGrid.Places.Data;
-using CivicGrid.Places.Features.Addresses;
-using CivicGrid.Places.Features.Regions;
+using CivicGrid.Places.Contracts;
 using CivicGrid.Population.Data;
 using CivicGrid.Population.Features.Declarations;
 using Microsoft.AspNetCore.Builder;
@@ -78,14 +76,13 @@ public static class Visits
     }
 
     /// <summary>The area (a region inside the caller's scope, or the caller's own), or null when it lies outside.</summary>
-    public static async Task<RegionScope?> AreaAsync(PlacesDbContext places, int? regionId, RegionScope callerScope, CancellationToken ct)
+    public static async Task<RegionScope?> AreaAsync(RegionDirectory regions, int? regionId, RegionScope callerScope, CancellationToken ct)
     {
         if (regionId is null) return callerScope;
-        var region = await places.FindInScopeAsync(regionId.Value, callerScope, ct);
-        return region is null ? null : new RegionScope(region.Id, region.RegionPath, region.Level);
+        return (await regions.FindInScopeAsync(regionId.Value, callerScope, ct))?.Scope;
     }
 
-    public static async Task<DueList> DueAsync(PopulationDbContext db, PlacesDbContext places, RegionScope scope, PopulationOptions options,
+    public static async Task<DueList> DueAsync(PopulationDbContext db, AddressDirectory addresses, RegionScope scope, PopulationOptions options,
         DateTime now, CancellationToken ct)
     {
         var cutoff = now.AddDays(-options.VisitDueDays);
@@ -99,16 +96,9 @@ public static class Visits
                 .Select(t => new { Target = VisitTarget.Tenancy, t.Id, t.AddressId, Name = t.TenantName, IdMasked = t.TenantIdMasked, Since = t.MoveInReportedAt })
                 .ToListAsync(ct))
             .OrderBy(x => x.Since).Take(MaxItems).ToList();
-        var lines = await AddressLinesAsync(places, items.Select(i => i.AddressId), ct);
+        var lines = await addresses.LinesAsync(items.Select(i => i.AddressId), ct);
         return new DueList(total, overdue, options.VisitDueDays, items.Select(i => new DueItem(i.Target, i.Id, i.AddressId, lines.GetValueOrDefault(i.AddressId, ""),
             i.Name, i.IdMasked, i.Since, (int)(now - i.Since).TotalDays, i.Since < cutoff)).ToList());
-    }
-
-    public static async Task<Dictionary<long, string>> AddressLinesAsync(PlacesDbContext places, IEnumerable<long> addressIds, CancellationToken ct)
-    {
-        var ids = addressIds.Distinct().ToList();
-        return (await places.Addresses.AsNoTracking().Where(a => ids.Contains(a.Id)).ToListAsync(ct))
-            .ToDictionary(a => a.Id, a => AddressText.Line(a.Street, a.Building, a.Unit, a.Room));
     }
 
     /// <summary>Names only, not numbers: "2" or "1e0" would otherwise pass Enum.TryParse.</summary>
@@ -144,12 +134,12 @@ public static class Visits
     /// Records a visit at an address of the caller's area, with its effect on the declaration or tenancy, in one commit.
     /// An address or target outside the area is not found.
     /// </summary>
-    public static async Task<RecordResult> RecordAsync(PopulationDbContext db, PlacesDbContext places, PersonalDataProtector protector, VisitForm form,
+    public static async Task<RecordResult> RecordAsync(PopulationDbContext db, AddressDirectory addresses, PersonalDataProtector protector, VisitForm form,
         RegionScope scope, Actor actor, DateTime now, CancellationToken ct)
     {
         var errors = Validate(form, out var target, out var outcome);
         if (errors.Any) return new RecordResult(null, errors, false);
-        var address = await places.Addresses.AsNoTracking().FirstOrDefaultAsync(a => a.Id == form.AddressId, ct);
+        var address = await addresses.FindAsync(form.AddressId!.Value, ct);
         if (address is null || !scope.Contains(address.RegionPath)) return new RecordResult(null, errors, true);
         Declaration? declaration = null;
         Tenancy? tenancy = null;
@@ -184,40 +174,40 @@ public static class Visits
         return new RecordResult(visit, errors, false);
     }
 
-    public static async Task<List<VisitDto>> HistoryAsync(PopulationDbContext db, PlacesDbContext places, RegionScope scope, CancellationToken ct,
+    public static async Task<List<VisitDto>> HistoryAsync(PopulationDbContext db, AddressDirectory addresses, RegionScope scope, CancellationToken ct,
         int limit = MaxItems)
     {
         var rows = await db.Visits.AsNoTracking().InScope(scope).OrderByDescending(v => v.VisitedAt).ThenByDescending(v => v.Id).Take(limit).ToListAsync(ct);
-        var lines = await AddressLinesAsync(places, rows.Select(v => v.AddressId), ct);
+        var lines = await addresses.LinesAsync(rows.Select(v => v.AddressId), ct);
         return rows.Select(v => new VisitDto(v.Id, v.AddressId, lines.GetValueOrDefault(v.AddressId, ""), v.Target, v.TargetId, v.Outcome, v.Note,
             v.VisitedAt, v.VisitedBy)).ToList();
     }
 
-    private static async Task<Results<Ok<DueList>, ProblemHttpResult>> Due(int? region, HttpContext http, PopulationDbContext db, PlacesDbContext places,
-        IOptions<PopulationOptions> options, TimeProvider time, CancellationToken ct)
+    private static async Task<Results<Ok<DueList>, ProblemHttpResult>> Due(int? region, HttpContext http, PopulationDbContext db, RegionDirectory regions,
+        AddressDirectory addresses, IOptions<PopulationOptions> options, TimeProvider time, CancellationToken ct)
     {
-        var area = await AreaAsync(places, region, http.User.RequiredScope(), ct);
+        var area = await AreaAsync(regions, region, http.User.RequiredScope(), ct);
         if (area is null) return Problems.RegionNotFound();
-        return TypedResults.Ok(await DueAsync(db, places, area, options.Value, time.GetUtcNow().UtcDateTime, ct));
+        return TypedResults.Ok(await DueAsync(db, addresses, area, options.Value, time.GetUtcNow().UtcDateTime, ct));
     }
 
     private static async Task<Results<Created<VisitDto>, ValidationProblem, ProblemHttpResult>> Record(VisitForm body, HttpContext http,
-        PopulationDbContext db, PlacesDbContext places, PersonalDataProtector protector, TimeProvider time, CancellationToken ct)
+        PopulationDbContext db, AddressDirectory addresses, PersonalDataProtector protector, TimeProvider time, CancellationToken ct)
     {
-        var result = await RecordAsync(db, places, protector, body, http.User.RequiredScope(), Actor.From(http), time.GetUtcNow().UtcDateTime, ct);
+        var result = await RecordAsync(db, addresses, protector, body, http.User.RequiredScope(), Actor.From(http), time.GetUtcNow().UtcDateTime, ct);
         if (result.Errors.Any) return result.Errors.ToProblem();
         if (result.NotFound || result.Visit is not { } v)
             return Problems.NotFound("地址或走访对象不存在，或不在您的辖区内", "Address or visit target not found, or outside your area");
-        var line = (await AddressLinesAsync(places, [v.AddressId], ct)).GetValueOrDefault(v.AddressId, "");
+        var line = (await addresses.LinesAsync([v.AddressId], ct)).GetValueOrDefault(v.AddressId, "");
         return TypedResults.Created($"/api/v1/visits?region={http.User.RequiredScope().RegionId}",
             new VisitDto(v.Id, v.AddressId, line, v.Target, v.TargetId, v.Outcome, v.Note, v.VisitedAt, v.VisitedBy));
     }
 
     private static async Task<Results<Ok<List<VisitDto>>, ProblemHttpResult>> History(int? region, HttpContext http, PopulationDbContext db,
-        PlacesDbContext places, CancellationToken ct)
+        RegionDirectory regions, AddressDirectory addresses, CancellationToken ct)
     {
-        var area = await AreaAsync(places, region, http.User.RequiredScope(), ct);
+        var area = await AreaAsync(regions, region, http.User.RequiredScope(), ct);
         if (area is null) return Problems.RegionNotFound();
-        return TypedResults.Ok(await HistoryAsync(db, places, area, ct));
+        return TypedResults.Ok(await HistoryAsync(db, addresses, area, ct));
     }
 }
