@@ -40,7 +40,6 @@ public static class Platform
         builder.Services.AddMudServices();
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddHttpContextAccessor();
-        builder.Services.AddScoped<Kernel.Audit.CircuitActor>();
         builder.Services.AddScoped<Kernel.Context.RequestContext>();
         builder.Services.AddSingleton(config.GetSection(Kernel.SignIn.OneTimeCodeOptions.Section).Get<Kernel.SignIn.OneTimeCodeOptions>()
             ?? new Kernel.SignIn.OneTimeCodeOptions());

@@ -1,6 +1,9 @@
 using CivicGrid.E2E.Pages;
+using CivicGrid.Kernel.Accounts;
+using CivicGrid.Kernel.Data;
 using CivicGrid.Places.Data;
 using CivicGrid.Testing;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
@@ -51,6 +54,68 @@ public class PlacesTests(BrowserFixture browser)
         await sheet.ScreenshotAsync(new() { Path = Shot("labels-print.png") });
         var pdf = await sheet.PdfAsync(new() { Format = "A4" });
         Assert.True(pdf.Length > 10_000);
+    }
+
+    [Fact]
+    public async Task VillageCadre_DoubleClicksConfirmRotate_DoorplateRotatedOnce_AuditedAsTheCadreFromTheBrowser()
+    {
+        // The newest address of the cadre's village: no other browser test touches it.
+        var (cadre, address) = await browser.Factory.WithScopeAsync(async sp =>
+        {
+            var user = (await sp.GetRequiredService<UserManager<StaffUser>>().FindByNameAsync("cadre"))!;
+            var a = await sp.GetRequiredService<PlacesDbContext>().Addresses.AsNoTracking()
+                .Where(x => x.RegionPath.StartsWith(user.RegionPath)).OrderByDescending(x => x.Id).FirstAsync();
+            return (user, a);
+        });
+        var page = await browser.NewPageAsync();
+        await new LoginPage(page).SignInAsync("cadre", PlatformFactory.DemoPassword("cadre"));
+        await page.GotoAsync($"/addresses/{address.Id}");
+        await LoginPage.WaitForCircuitAsync(page);
+        await page.GetByRole(AriaRole.Button, new() { Name = "更换门牌码" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "确认更换" }).DblClickAsync();
+        // The confirmation closes once the rotation is done.
+        await page.GetByRole(AriaRole.Button, new() { Name = "更换门牌码" }).WaitForAsync();
+
+        var (now, retired, lines) = await browser.Factory.WithScopeAsync(async sp =>
+        {
+            var places = sp.GetRequiredService<PlacesDbContext>();
+            var token = await places.Addresses.AsNoTracking().Where(a => a.Id == address.Id).Select(a => a.DoorplateToken).FirstAsync();
+            var old = await places.RetiredDoorplates.AsNoTracking().Where(r => r.AddressId == address.Id).Select(r => r.Token).ToListAsync();
+            var audit = await sp.GetRequiredService<KernelDbContext>().AuditEntries.AsNoTracking()
+                .Where(e => e.Action == "places.doorplate.rotate" && e.Target == $"address:{address.Id}").ToListAsync();
+            return (token, old, audit);
+        });
+        Assert.NotEqual(address.DoorplateToken, now);
+        Assert.Equal([address.DoorplateToken], retired);
+        // The new code is what the page shows.
+        Assert.Contains(now, await page.GetByRole(AriaRole.Link, new() { Name = "打开门牌页" }).GetAttributeAsync("href") ?? "");
+        // Written from the circuit: the cadre, its role and region, and the browser's address captured when the circuit began.
+        var line = Assert.Single(lines);
+        Assert.Equal((cadre.Id, "cadre", Roles.VillageCadre, cadre.RegionPath, "127.0.0.1"),
+            (line.UserId, line.UserName, line.Role, line.RegionPath, line.ClientAddress));
+    }
+
+    [Fact]
+    public async Task VillageCadre_ImportsABadGridFile_TheVillagePageSaysWhyAndImportsNothing()
+    {
+        var (village, grids) = await browser.Factory.WithScopeAsync(async sp =>
+        {
+            var regions = sp.GetRequiredService<PlacesDbContext>().Regions.AsNoTracking();
+            var v = await regions.FirstAsync(r => r.Name == "众联村" && r.Level == Kernel.Regions.RegionLevel.Village);
+            return (v, await regions.CountAsync(r => r.ParentId == v.Id));
+        });
+        var page = await browser.NewPageAsync();
+        await new LoginPage(page).SignInAsync("cadre", PlatformFactory.DemoPassword("cadre"));
+        await page.GotoAsync($"/regions/{village.Id}");
+        await LoginPage.WaitForCircuitAsync(page);
+        await page.GetByText("导入网格（GeoJSON）").WaitForAsync();
+        await page.Locator("input[type=file]").SetInputFilesAsync(new FilePayload
+        {
+            Name = "grids.geojson", MimeType = "application/geo+json", Buffer = "{ not geojson"u8.ToArray(),
+        });
+        await page.GetByText("不是有效的 GeoJSON").WaitForAsync();
+        Assert.Equal(grids, await browser.Factory.WithScopeAsync(sp =>
+            sp.GetRequiredService<PlacesDbContext>().Regions.CountAsync(r => r.ParentId == village.Id)));
     }
 
     [Fact]

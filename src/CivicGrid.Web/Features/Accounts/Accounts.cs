@@ -2,6 +2,7 @@ using System.Security.Claims;
 using CivicGrid.Kernel;
 using CivicGrid.Kernel.Accounts;
 using CivicGrid.Kernel.Audit;
+using CivicGrid.Kernel.Context;
 using CivicGrid.Kernel.Data;
 using CivicGrid.Kernel.Regions;
 using CivicGrid.Kernel.Web;
@@ -213,7 +214,7 @@ public static class Accounts
 
     private static async Task<Ok<List<AccountDto>>> List(HttpContext http, KernelDbContext db, TimeProvider time, CancellationToken ct)
     {
-        var scope = http.User.RequiredScope();
+        var scope = Acting.From(http).RequiredScope;
         var now = time.GetUtcNow();
         var users = await db.Users.AsNoTracking().InScope(scope).OrderBy(u => u.RegionPath).ThenBy(u => u.UserName).Take(500).ToListAsync(ct);
         return TypedResults.Ok(users.Select(u => new AccountDto(u.Id, u.UserName ?? "", u.DisplayName, u.Role, u.RegionId, u.Disabled,
@@ -226,7 +227,8 @@ public static class Accounts
     public static async Task<Results<Created<AccountDto>, ValidationProblem, ProblemHttpResult>> Create(CreateAccount body, HttpContext http,
         UserManager<StaffUser> users, RegionDirectory regions, KernelDbContext db, TimeProvider time, CancellationToken ct)
     {
-        var (account, errors) = await CreateAsync(body, http.User.RequiredScope(), Actor.From(http), users, regions, db, time, ct);
+        var acting = Acting.From(http);
+        var (account, errors) = await CreateAsync(body, acting.RequiredScope, acting.Actor, users, regions, db, time, ct);
         return account is null ? errors.ToProblem() : TypedResults.Created($"/api/v1/accounts/{account.Id}", account);
     }
 
@@ -292,10 +294,13 @@ public static class Accounts
     };
 
     private static async Task<Results<NoContent, ProblemHttpResult>> SetDisabled(string userId, bool disabled, HttpContext http,
-        UserManager<StaffUser> users, KernelDbContext db, TimeProvider time, CancellationToken ct) =>
-        await SetDisabledAsync(userId, disabled, http.User.RequiredScope(), Actor.From(http), users, db, time, ct)
+        UserManager<StaffUser> users, KernelDbContext db, TimeProvider time, CancellationToken ct)
+    {
+        var acting = Acting.From(http);
+        return await SetDisabledAsync(userId, disabled, acting.RequiredScope, acting.Actor, users, db, time, ct)
             ? TypedResults.NoContent()
             : Problems.NotFound("账号不存在或不在您的辖区内", "Account not found or outside your area");
+    }
 
     /// <summary>Disables or enables an account in the caller's subtree; false when it is not there.</summary>
     public static async Task<bool> SetDisabledAsync(string userId, bool disabled, RegionScope scope, Actor actor,

@@ -1,6 +1,7 @@
 using CivicGrid.Kernel;
 using CivicGrid.Kernel.Accounts;
 using CivicGrid.Kernel.Audit;
+using CivicGrid.Kernel.Context;
 using CivicGrid.Kernel.Data;
 using CivicGrid.Kernel.Files;
 using CivicGrid.Kernel.Time;
@@ -61,18 +62,18 @@ public static class AuditLog
     {
         var s = size ?? 100;
         if (s is < 1 or > 1000) return Problems.Field("size", "每页条数须在 1 到 1000 之间", "size must be between 1 and 1000");
-        return TypedResults.Ok(await QueryAsync(db, http.User.RequiredScope(), new AuditQuery(from, to, user, action, before, s), s, ct));
+        return TypedResults.Ok(await QueryAsync(db, Acting.From(http).RequiredScope, new AuditQuery(from, to, user, action, before, s), s, ct));
     }
 
     /// <summary>CSV (UTF-8 with BOM so Excel opens Chinese correctly), up to 100,000 lines per export; the export itself is audited.</summary>
     private static async Task<IResult> Export(DateTime? from, DateTime? to, string? user, string? action, HttpContext http, KernelDbContext db,
         TimeProvider time, CancellationToken ct)
     {
-        var rows = await QueryAsync(db, http.User.RequiredScope(), new AuditQuery(from, to, user, action, null, null), 100_000, ct);
+        var rows = await QueryAsync(db, Acting.From(http).RequiredScope, new AuditQuery(from, to, user, action, null, null), 100_000, ct);
         var csv = TabularFile.WriteCsv(["id", "at_utc", "at_china", "user", "role", "region_path", "action", "target", "client", "details"],
             rows.Select(r => (IReadOnlyList<string?>)[r.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), r.At.ToString("O"),
                 ChinaTime.Second(r.At), r.UserName, r.Role, r.RegionPath, r.Action, r.Target, r.ClientAddress, r.Details]));
-        await db.SaveAuditedAsync(Actor.From(http), time.GetUtcNow().UtcDateTime, "audit.export", "audit", $"{rows.Count} rows", ct);
+        await db.SaveAuditedAsync(Acting.From(http).Actor, time.GetUtcNow().UtcDateTime, "audit.export", "audit", $"{rows.Count} rows", ct);
         return Results.File(csv, "text/csv; charset=utf-8", "audit.csv");
     }
 }

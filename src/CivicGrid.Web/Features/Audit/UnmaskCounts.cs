@@ -1,4 +1,4 @@
-using CivicGrid.Kernel.Accounts;
+using CivicGrid.Kernel.Context;
 using CivicGrid.Kernel.Data;
 using CivicGrid.Kernel.Regions;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -54,6 +54,6 @@ public static class UnmaskCounts
         var d = days ?? 30;
         if (d is < 1 or > MaxDays) return Kernel.Web.Problems.Field("days", $"天数须在 1 到 {MaxDays} 之间", $"days must be between 1 and {MaxDays}");
         var now = time.GetUtcNow().UtcDateTime;
-        return TypedResults.Ok(await ComputeAsync(db, http.User.RequiredScope(), now.AddDays(-d), now.AddSeconds(1), ct));
+        return TypedResults.Ok(await ComputeAsync(db, Acting.From(http).RequiredScope, now.AddDays(-d), now.AddSeconds(1), ct));
     }
 }

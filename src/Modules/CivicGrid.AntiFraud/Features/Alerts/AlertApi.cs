@@ -5,6 +5,7 @@ using CivicGrid.AntiFraud.Engine;
 using CivicGrid.Kernel;
 using CivicGrid.Kernel.Accounts;
 using CivicGrid.Kernel.Audit;
+using CivicGrid.Kernel.Context;
 using CivicGrid.Kernel.Regions;
 using CivicGrid.Kernel.Time;
 using CivicGrid.Kernel.Web;
@@ -107,7 +108,7 @@ public static class AlertApi
     {
         var (p, s) = (page ?? 1, size ?? 50);
         if (Problems.Paging(p, s, MaxPageSize) is { } bad) return bad;
-        var region = await regions.FindInScopeAsync(id, http.User.RequiredScope(), ct);
+        var region = await regions.FindInScopeAsync(id, Acting.From(http).RequiredScope, ct);
         if (region is null) return Problems.RegionNotFound();
         var query = Query(db, region.Scope, open ?? false);
         var total = await query.CountAsync(ct);
@@ -126,7 +127,7 @@ public static class AlertApi
     public static async Task<Results<Ok<AlertDetail>, ProblemHttpResult>> Get(long alertId, HttpContext http, AntiFraudDbContext db, ResidentCard cards,
         CancellationToken ct)
     {
-        var detail = await DetailAsync(db, alertId, http.User.RequiredScope(), ct, cards);
+        var detail = await DetailAsync(db, alertId, Acting.From(http).RequiredScope, ct, cards);
         return detail is null ? Problems.NotFound("预警不存在或不在您的辖区内", "Alert not found or outside your area") : TypedResults.Ok(detail);
     }
 
@@ -149,7 +150,7 @@ public static class AlertApi
     public static async Task<Results<Ok<AlertUnmaskResult>, ProblemHttpResult, ValidationProblem>> Unmask(long alertId, AlertUnmaskRequest body,
         HttpContext http, AntiFraudDbContext db, ResidentCard cards, TimeProvider time, CancellationToken ct)
     {
-        var outcome = await UnmaskAsync(db, cards, alertId, body.Purpose, body.Reason, http.User, Actor.From(http), time.GetUtcNow().UtcDateTime, ct);
+        var outcome = await UnmaskAsync(db, cards, alertId, body.Purpose, body.Reason, http.User, Acting.From(http), time.GetUtcNow().UtcDateTime, ct);
         return outcome.Status switch
         {
             ResidentUnmaskStatus.Revealed => TypedResults.Ok(new AlertUnmaskResult(outcome.Card!.ResidentId, outcome.Name!, outcome.IdNumber!, outcome.Phone)),
@@ -161,9 +162,9 @@ public static class AlertApi
 
     /// <summary>Shared by the API and the board: the alert must be in the caller's area; the register checks the rest and audits.</summary>
     public static async Task<ResidentUnmask> UnmaskAsync(AntiFraudDbContext db, ResidentCard cards, long alertId, string? purpose, string? reason,
-        System.Security.Claims.ClaimsPrincipal user, Actor actor, DateTime now, CancellationToken ct)
+        System.Security.Claims.ClaimsPrincipal user, Acting acting, DateTime now, CancellationToken ct)
     {
-        var scope = user.RequiredScope();
+        var (scope, actor) = (acting.RequiredScope, acting.Actor);
         var alert = await db.Alerts.AsNoTracking().Where(a => a.Id == alertId).Select(a => new { a.Subject, a.RegionPath }).FirstOrDefaultAsync(ct);
         if (alert is null || !scope.Contains(alert.RegionPath)) return new ResidentUnmask(ResidentUnmaskStatus.NotFound);
         return await cards.UnmaskAsync(alert.Subject, user, scope, actor, purpose, reason, $"antifraud alert:{alertId}", now, ct);
@@ -172,7 +173,8 @@ public static class AlertApi
     public static async Task<Results<Ok<DissuasionDto>, ProblemHttpResult, ValidationProblem>> Dissuade(long alertId, DissuasionRequest body,
         HttpContext http, AntiFraudDbContext db, AlertNotifier notifier, TimeProvider time, CancellationToken ct)
     {
-        var (result, errors) = await RecordAsync(db, alertId, body, http.User.RequiredScope(), Actor.From(http), time.GetUtcNow().UtcDateTime, ct);
+        var acting = Acting.From(http);
+        var (result, errors) = await RecordAsync(db, alertId, body, acting.RequiredScope, acting.Actor, time.GetUtcNow().UtcDateTime, ct);
         if (errors is not null) return errors.ToProblem();
         if (result is null) return Problems.NotFound("预警不存在或不在您的辖区内", "Alert not found or outside your area");
         notifier.Notify([result.Value.RegionPath]);

@@ -1,5 +1,5 @@
 using CivicGrid.AntiFraud.Data;
-using CivicGrid.Kernel.Accounts;
+using CivicGrid.Kernel.Context;
 using CivicGrid.Kernel.Regions;
 using CivicGrid.Kernel.Web;
 using CivicGrid.Places.Contracts;
@@ -38,7 +38,7 @@ public static class FiguresApi
 
     public static async Task<Results<Ok<AreaFigures>, ProblemHttpResult>> Get(int id, HttpContext http, AntiFraudDbContext db, RegionDirectory regions, CancellationToken ct)
     {
-        var region = await regions.FindInScopeAsync(id, http.User.RequiredScope(), ct);
+        var region = await regions.FindInScopeAsync(id, Acting.From(http).RequiredScope, ct);
         if (region is null) return Problems.RegionNotFound();
         var figures = await ComputeAsync(db, region.Scope, ct);
         return TypedResults.Ok(figures with { RegionName = region.Name });

@@ -1,6 +1,7 @@
 using CivicGrid.AntiFraud.Engine;
 using CivicGrid.Kernel;
 using CivicGrid.Kernel.Accounts;
+using CivicGrid.Kernel.Context;
 using CivicGrid.Kernel.Regions;
 using CivicGrid.Kernel.Web;
 using CivicGrid.Streams;
@@ -38,7 +39,7 @@ public static class IngestApi
         HttpRequest request, HttpContext http, AntiFraudEngine engine, ILoggerFactory logs, CancellationToken ct)
     {
         // The feed covers the whole district: a town account, even one allowed to ingest, may not inject it.
-        if (http.User.RequiredScope().Level != RegionLevel.District)
+        if (Acting.From(http).RequiredScope.Level != RegionLevel.District)
             return Problems.Forbidden("事件数据须由区级数据对接账号提交", "Events must be sent by a district-level data partner account");
         var type = request.ContentType?.Split(';')[0].Trim();
         if (type is not (NdjsonType or "application/jsonl" or "application/x-jsonlines"))

@@ -1,7 +1,6 @@
 using System.Text;
 using CivicGrid.Kernel;
-using CivicGrid.Kernel.Accounts;
-using CivicGrid.Kernel.Audit;
+using CivicGrid.Kernel.Context;
 using CivicGrid.Kernel.Files;
 using CivicGrid.Kernel.Regions;
 using CivicGrid.Kernel.Web;
@@ -34,13 +33,13 @@ public static class RulesApi
     }
 
     private static ProblemHttpResult? DistrictOnly(HttpContext http) =>
-        http.User.RequiredScope().Level == RegionLevel.District ? null
+        Acting.From(http).RequiredScope.Level == RegionLevel.District ? null
             : Problems.Forbidden("规则与名单覆盖全区，须由区级账号修改", "The rules cover the whole district: a district-level account changes them");
 
     public static async Task<Results<Ok<ReloadResult>, ProblemHttpResult, ValidationProblem>> ReloadAsync(HttpContext http, RulePackAdmin admin, CancellationToken ct)
     {
         if (DistrictOnly(http) is { } forbidden) return forbidden;
-        var result = await admin.ReloadAsync(Actor.From(http.User, http.Connection.RemoteIpAddress?.ToString()), ct);
+        var result = await admin.ReloadAsync(Acting.From(http).Actor, ct);
         if (result.Reloaded) return TypedResults.Ok(result);
         return Problems.Fields(result.Errors.GroupBy(e => $"{e.File}:{e.Line}")
             .ToDictionary(g => g.Key, g => g.Select(e => Bilingual.Both($"{e.Field}：{e.Message}（规则未更新，原规则继续运行）",
@@ -78,7 +77,7 @@ public static class RulesApi
         try
         {
             await using var stream = file.OpenReadStream();
-            result = await admin.ReplaceAsync(name, stream, file.FileName, Actor.From(http.User, http.Connection.RemoteIpAddress?.ToString()), ct);
+            result = await admin.ReplaceAsync(name, stream, file.FileName, Acting.From(http).Actor, ct);
         }
         catch (InvalidDataException e)
         {

@@ -1,5 +1,6 @@
 using CivicGrid.Kernel.Accounts;
 using CivicGrid.Kernel.Audit;
+using CivicGrid.Kernel.Context;
 using CivicGrid.Kernel.Web;
 using CivicGrid.Kernel.Regions;
 using CivicGrid.Places.Contracts;
@@ -64,7 +65,7 @@ public static class AddressApi
     {
         var s = size ?? 50;
         if (s is < 1 or > RegionApi.MaxPageSize) return Problems.Field("size", "每页条数须在 1 到 200 之间", "size must be between 1 and 200");
-        var region = await db.FindInScopeAsync(id, http.User.RequiredScope(), ct);
+        var region = await db.FindInScopeAsync(id, Acting.From(http).RequiredScope, ct);
         if (region is null) return Problems.RegionNotFound();
         var page = await Page(db, region, after, s, ct);
         return TypedResults.Ok(page);
@@ -82,7 +83,7 @@ public static class AddressApi
     public static async Task<Results<Ok<AddressDto>, ProblemHttpResult>> GetAddress(long addressId, HttpContext http, PlacesDbContext db, CancellationToken ct)
     {
         var address = await db.Addresses.AsNoTracking().FirstOrDefaultAsync(a => a.Id == addressId, ct);
-        if (address is null || !http.User.RequiredScope().Contains(address.RegionPath))
+        if (address is null || !Acting.From(http).RequiredScope.Contains(address.RegionPath))
             return Problems.NotFound("地址不存在或不在您的辖区内", "Address not found or outside your area");
         return TypedResults.Ok(AddressDto.From(address));
     }
@@ -104,7 +105,7 @@ public static class AddressApi
 
         var grid = (await lookup.GetAsync(ct)).Find(body.Lon!.Value, body.Lat!.Value);
         if (grid is null) return Problems.Field("lon", "该坐标不在任何网格内", "the coordinates lie outside every grid");
-        if (!http.User.RequiredScope().Contains(grid.RegionPath))
+        if (!Acting.From(http).RequiredScope.Contains(grid.RegionPath))
             return Problems.Field("lon", "该坐标所在网格不在您的辖区内", "the coordinates lie in a grid outside your area");
 
         var now = time.GetUtcNow().UtcDateTime;
@@ -115,7 +116,7 @@ public static class AddressApi
             Kind = body.Kind ?? AddressKind.Residence, DoorplateToken = DoorplateTokens.New(), DoorplateIssuedAt = now,
         };
         // The audit line names the new id: the insert and the line commit in one transaction.
-        await db.SaveAuditedAsync(Actor.From(http), now, async ct =>
+        await db.SaveAuditedAsync(Acting.From(http).Actor, now, async ct =>
         {
             db.Addresses.Add(address);
             await db.SaveChangesAsync(ct);
@@ -128,9 +129,9 @@ public static class AddressApi
     public static async Task<Results<Ok<AddressDto>, ProblemHttpResult>> Rotate(long addressId, HttpContext http, PlacesDbContext db, TimeProvider time, CancellationToken ct)
     {
         var address = await db.Addresses.FirstOrDefaultAsync(a => a.Id == addressId, ct);
-        if (address is null || !http.User.RequiredScope().Contains(address.RegionPath))
+        if (address is null || !Acting.From(http).RequiredScope.Contains(address.RegionPath))
             return Problems.NotFound("地址不存在或不在您的辖区内", "Address not found or outside your area");
-        if (!await Doorplate.RotateAsync(db, address, Actor.From(http), time.GetUtcNow().UtcDateTime, ct))
+        if (!await Doorplate.RotateAsync(db, address, Acting.From(http).Actor, time.GetUtcNow().UtcDateTime, ct))
             return Problems.Conflict("doorplate", "门牌码刚被他人更换，请刷新后再试", "the doorplate was just rotated by someone else: reload and try again");
         return TypedResults.Ok(AddressDto.From(address));
     }

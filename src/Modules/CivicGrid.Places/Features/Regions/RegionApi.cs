@@ -2,6 +2,7 @@ using System.Text.Json;
 using CivicGrid.Kernel;
 using CivicGrid.Kernel.Accounts;
 using CivicGrid.Kernel.Audit;
+using CivicGrid.Kernel.Context;
 using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Kernel.Regions;
 using CivicGrid.Kernel.Web;
@@ -52,7 +53,7 @@ public static class RegionApi
     {
         var (p, s) = (page ?? 1, size ?? 50);
         if (Problems.Paging(p, s, MaxPageSize) is { } bad) return bad;
-        var scope = http.User.RequiredScope();
+        var scope = Acting.From(http).RequiredScope;
         var region = await db.FindInScopeAsync(id, scope, ct);
         if (region is null) return Problems.RegionNotFound();
         var query = db.Regions.AsNoTracking().Where(r => r.ParentId == id);
@@ -66,7 +67,7 @@ public static class RegionApi
     /// <summary>The region's children (towns, villages or grids) as a GeoJSON FeatureCollection.</summary>
     public static async Task<Results<ContentHttpResult, ProblemHttpResult>> ExportGeoJson(int id, HttpContext http, PlacesDbContext db, CancellationToken ct)
     {
-        var region = await db.FindInScopeAsync(id, http.User.RequiredScope(), ct);
+        var region = await db.FindInScopeAsync(id, Acting.From(http).RequiredScope, ct);
         if (region is null) return Problems.RegionNotFound();
         var children = await db.Regions.AsNoTracking().Where(r => r.ParentId == id).OrderBy(r => r.Code).ToListAsync(ct);
         var collection = new FeatureCollection();
@@ -91,12 +92,12 @@ public static class RegionApi
     public static async Task<Results<Ok<ImportResult>, ProblemHttpResult, ValidationProblem>> ImportGrids(
         int id, HttpRequest request, HttpContext http, PlacesDbContext db, GridLookup lookup, TimeProvider time, CancellationToken ct)
     {
-        var village = await db.FindInScopeAsync(id, http.User.RequiredScope(), ct);
+        var village = await db.FindInScopeAsync(id, Acting.From(http).RequiredScope, ct);
         if (village is null) return Problems.RegionNotFound();
         if (village.Level != RegionLevel.Village)
             return Problems.Field("id", "网格只能导入到村社", "grids can only be imported into a village or community");
 
-        var (created, errors) = await ImportGridsAsync(db, village, request.Body, Actor.From(http), time.GetUtcNow().UtcDateTime, ct);
+        var (created, errors) = await ImportGridsAsync(db, village, request.Body, Acting.From(http).Actor, time.GetUtcNow().UtcDateTime, ct);
         if (errors.Any) return errors.ToProblem();
         lookup.Invalidate();
         return TypedResults.Ok(new ImportResult(created.Count, created.Select(RegionDto.From).ToList()));
@@ -212,7 +213,7 @@ public static class RegionApi
         if (errors.Any) return errors.ToProblem();
         var index = await lookup.GetAsync(ct);
         var found = index.Find(lon!.Value, lat!.Value);
-        if (found is null || !http.User.RequiredScope().Contains(found.RegionPath))
+        if (found is null || !Acting.From(http).RequiredScope.Contains(found.RegionPath))
             return Problems.NotFound("该位置不在您辖区的任何网格内", "The point lies in none of your grids");
         var grid = await db.Regions.AsNoTracking().FirstAsync(r => r.Id == found.GridId, ct);
         return TypedResults.Ok(new LookupResult(grid.Id, grid.Name, grid.Code));
@@ -228,10 +229,10 @@ public static class RegionApi
     {
         var errors = new FieldErrors();
         if (!UnmaskReasons.TryCheck(body.Purpose, body.Reason, errors, out var reason)) return errors.ToProblem();
-        var grid = await db.FindInScopeAsync(id, http.User.RequiredScope(), ct);
+        var grid = await db.FindInScopeAsync(id, Acting.From(http).RequiredScope, ct);
         if (grid is null) return Problems.RegionNotFound();
         if (grid.WorkerPhone is null) return Problems.NotFound("该网格未登记网格员电话", "No grid worker phone is recorded for this grid");
-        await db.SaveAuditedAsync(Actor.From(http), time.GetUtcNow().UtcDateTime, "personal_data.unmask", $"region:{grid.Id}:worker_phone", reason, ct);
+        await db.SaveAuditedAsync(Acting.From(http).Actor, time.GetUtcNow().UtcDateTime, "personal_data.unmask", $"region:{grid.Id}:worker_phone", reason, ct);
         return TypedResults.Ok(new UnmaskResult(protector.Decrypt(grid.WorkerPhone)));
     }
 
