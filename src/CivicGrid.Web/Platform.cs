@@ -52,6 +52,7 @@ public static class Platform
         builder.Services.AddHealthChecks();
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<BadRequestHandler>();
+        builder.Services.AddExceptionHandler<WriteFailedHandler>();
         builder.Services.AddLocalization();
         // Binding failures (bad JSON, wrong types) throw so that BadRequestHandler answers them in both languages.
         builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);

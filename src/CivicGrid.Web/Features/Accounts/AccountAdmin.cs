@@ -248,8 +248,7 @@ public static class AccountAdmin
         user.SecurityStamp = Guid.NewGuid().ToString("N");
         user.LockoutEnd = null;
         user.AccessFailedCount = 0;
-        db.Audit(acting.Actor, time.GetUtcNow().UtcDateTime, "account.password_reset", $"user:{user.Id}", temporary is null ? "chosen" : "generated");
-        await db.SaveChangesAsync(ct);
+        await db.SaveAuditedAsync(acting.Actor, time.GetUtcNow().UtcDateTime, "account.password_reset", $"user:{user.Id}", temporary is null ? "chosen" : "generated", ct);
         return (true, temporary, errors);
     }
 
@@ -261,8 +260,7 @@ public static class AccountAdmin
         var wasLocked = (user.LockoutEnd is { } end && end > time.GetUtcNow()) || await SignInThrottle.AnyBlockedAsync(db, user.Id, time.GetUtcNow().UtcDateTime);
         user.LockoutEnd = null;
         user.AccessFailedCount = 0;
-        db.Audit(acting.Actor, time.GetUtcNow().UtcDateTime, "account.unlock", $"user:{user.Id}", wasLocked ? "was_locked" : "not_locked");
-        await db.SaveChangesAsync(ct);
+        await db.SaveAuditedAsync(acting.Actor, time.GetUtcNow().UtcDateTime, "account.unlock", $"user:{user.Id}", wasLocked ? "was_locked" : "not_locked", ct);
         return true;
     }
 
@@ -299,9 +297,8 @@ public static class AccountAdmin
         user.PasswordHash = users.PasswordHasher.HashPassword(user, next!);
         user.MustChangePassword = false;
         user.SecurityStamp = Guid.NewGuid().ToString("N");
-        db.Audit(new Actor(user.Id, user.UserName ?? "", user.Role, user.RegionPath, clientAddress), time.GetUtcNow().UtcDateTime,
-            "account.password_change", $"user:{user.Id}");
-        await db.SaveChangesAsync(ct);
+        await db.SaveAuditedAsync(new Actor(user.Id, user.UserName ?? "", user.Role, user.RegionPath, clientAddress), time.GetUtcNow().UtcDateTime,
+            "account.password_change", $"user:{user.Id}", null, ct);
         return errors;
     }
 

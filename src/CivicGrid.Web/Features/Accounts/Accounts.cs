@@ -129,32 +129,33 @@ public static class Accounts
             // Unknown names count towards the address's spraying limit; the name typed is not kept (it may be a password).
             if (await SignInThrottle.BlockedUntilAsync(db, null, source, now) is null)
             {
-                db.Audit(new Actor(null, "anonymous", "", "", source), now, SignInThrottle.Failed, "user:unknown", LoginOutcome.Invalid.ToString());
-                await db.SaveChangesAsync();
+                await db.SaveAuditedAsync(new Actor(null, "anonymous", "", "", source), now, SignInThrottle.Failed, "user:unknown", LoginOutcome.Invalid.ToString(), default);
             }
             return LoginOutcome.Invalid;
         }
         if (await SignInThrottle.BlockedUntilAsync(db, user.Id, source, now) is not null)
         {
-            db.Audit(new Actor(user.Id, user.UserName ?? "", user.Role, user.RegionPath, source), now, "account.login_throttled", $"user:{user.Id}", "waiting");
-            await db.SaveChangesAsync();
+            await db.SaveAuditedAsync(new Actor(user.Id, user.UserName ?? "", user.Role, user.RegionPath, source), now, "account.login_throttled", $"user:{user.Id}", "waiting", default);
             return LoginOutcome.LockedOut;
         }
         if (user.Disabled)
         {
-            db.Audit(new Actor(user.Id, user.UserName ?? "", user.Role, user.RegionPath, http.Connection.RemoteIpAddress?.ToString()),
-                time.GetUtcNow().UtcDateTime, "account.login_failed", $"user:{user.Id}", LoginOutcome.Disabled.ToString());
-            await db.SaveChangesAsync();
+            await db.SaveAuditedAsync(new Actor(user.Id, user.UserName ?? "", user.Role, user.RegionPath, http.Connection.RemoteIpAddress?.ToString()),
+                time.GetUtcNow().UtcDateTime, "account.login_failed", $"user:{user.Id}", LoginOutcome.Disabled.ToString(), default);
             return LoginOutcome.Disabled;
         }
-        var result = await signIn.PasswordSignInAsync(user, password, isPersistent: false, lockoutOnFailure: false);
         var actor = new Actor(user.Id, user.UserName ?? "", user.Role, user.RegionPath, http.Connection.RemoteIpAddress?.ToString());
-        var outcome = result.Succeeded ? LoginOutcome.Ok : result.IsLockedOut ? LoginOutcome.LockedOut : LoginOutcome.Invalid;
-        db.Audit(actor, now, result.Succeeded ? "account.login" : SignInThrottle.Failed, $"user:{user.Id}", outcome.ToString());
-        var expired = result.Succeeded && !user.MustChangePassword && await PasswordExpiredAsync(db, user, now,
-            http.RequestServices.GetRequiredService<IConfiguration>().GetValue("CivicGrid:Accounts:PasswordMaxAgeDays", DefaultPasswordMaxAgeDays));
-        if (expired) user.MustChangePassword = true;
-        await db.SaveChangesAsync();
+        var (outcome, expired) = (LoginOutcome.Invalid, false);
+        // What the sign-in manager writes (a rehashed password, a reset failure count) commits with the audit line.
+        await db.SaveAuditedAsync(actor, now, async _ =>
+        {
+            var result = await signIn.PasswordSignInAsync(user, password, isPersistent: false, lockoutOnFailure: false);
+            outcome = result.Succeeded ? LoginOutcome.Ok : result.IsLockedOut ? LoginOutcome.LockedOut : LoginOutcome.Invalid;
+            expired = result.Succeeded && !user.MustChangePassword && await PasswordExpiredAsync(db, user, now,
+                http.RequestServices.GetRequiredService<IConfiguration>().GetValue("CivicGrid:Accounts:PasswordMaxAgeDays", DefaultPasswordMaxAgeDays));
+            if (expired) user.MustChangePassword = true;
+            return [new AuditLine(result.Succeeded ? "account.login" : SignInThrottle.Failed, $"user:{user.Id}", outcome.ToString())];
+        }, default);
         // The cookie just issued must carry the must-change claim.
         if (expired) await signIn.SignInAsync(user, isPersistent: false);
         return outcome;
@@ -258,19 +259,27 @@ public static class Accounts
         {
             UserName = body.UserName!.Trim(), DisplayName = body.DisplayName!.Trim(), Role = body.Role!, RegionId = region!.Id,
             RegionPath = region.RegionPath, RegionLevel = region.Level, CreatedAt = time.GetUtcNow(), LockoutEnabled = true,
+            SecurityStamp = Guid.NewGuid().ToString("N"),
         };
-        var result = await users.CreateAsync(user, body.Password ?? "");
-        if (!result.Succeeded)
+        // Checked with the user manager's rules, but written through db with its audit line in one save: the manager's own
+        // context may be another one (a page's), which the audit line's transaction would not cover.
+        var password = body.Password ?? "";
+        var failures = new List<IdentityError>();
+        foreach (var validator in users.PasswordValidators) failures.AddRange((await validator.ValidateAsync(users, user, password)).Errors);
+        foreach (var validator in users.UserValidators) failures.AddRange((await validator.ValidateAsync(users, user)).Errors);
+        if (failures.Count > 0)
         {
-            foreach (var e in result.Errors)
+            foreach (var e in failures)
             {
                 errors.Add(e.Code.StartsWith("Password", StringComparison.Ordinal) ? "password" : "userName",
                     e.Code == "DuplicateUserName" ? Bilingual.Both("用户名已存在", "user name already taken") : e.Description);
             }
             return (null, errors);
         }
-        db.Audit(actor, time.GetUtcNow().UtcDateTime, "account.create", $"user:{user.Id}", $"role={user.Role} region={region.Id}");
-        await db.SaveChangesAsync(ct);
+        user.NormalizedUserName = users.NormalizeName(user.UserName);
+        user.PasswordHash = users.PasswordHasher.HashPassword(user, password);
+        db.Users.Add(user);
+        await db.SaveAuditedAsync(actor, time.GetUtcNow().UtcDateTime, "account.create", $"user:{user.Id}", $"role={user.Role} region={region.Id}", ct);
         return (new AccountDto(user.Id, user.UserName, user.DisplayName, user.Role, user.RegionId, false, false), errors);
     }
 
@@ -297,14 +306,14 @@ public static class Accounts
     public static async Task<bool> SetDisabledAsync(string userId, bool disabled, RegionScope scope, Actor actor,
         UserManager<StaffUser> users, KernelDbContext db, TimeProvider time, CancellationToken ct)
     {
-        var user = await users.FindByIdAsync(userId);
+        // Read and written through db, so the change and its audit line are one save whichever context the user manager holds.
+        var user = await db.Users.FirstOrDefaultAsync(u => u.Id == userId, ct);
         if (user is null || !scope.Contains(user.RegionPath)) return false;
         user.Disabled = disabled;
-        await users.UpdateAsync(user);
+        user.ConcurrencyStamp = Guid.NewGuid().ToString();
         // A disabled account's cookies stop working at the next security-stamp check.
-        if (disabled) await users.UpdateSecurityStampAsync(user);
-        db.Audit(actor, time.GetUtcNow().UtcDateTime, disabled ? "account.disable" : "account.enable", $"user:{user.Id}");
-        await db.SaveChangesAsync(ct);
+        if (disabled) user.SecurityStamp = Guid.NewGuid().ToString("N");
+        await db.SaveAuditedAsync(actor, time.GetUtcNow().UtcDateTime, disabled ? "account.disable" : "account.enable", $"user:{user.Id}", null, ct);
         return true;
     }
 }

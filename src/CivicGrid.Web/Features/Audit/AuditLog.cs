@@ -75,8 +75,7 @@ public static class AuditLog
         var csv = TabularFile.WriteCsv(["id", "at_utc", "at_china", "user", "role", "region_path", "action", "target", "client", "details"],
             rows.Select(r => (IReadOnlyList<string?>)[r.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), r.At.ToString("O"),
                 ChinaTime.Second(r.At), r.UserName, r.Role, r.RegionPath, r.Action, r.Target, r.ClientAddress, r.Details]));
-        db.Audit(Acting.From(http).Actor, time.GetUtcNow().UtcDateTime, "audit.export", "audit", $"{rows.Count} rows");
-        await db.SaveChangesAsync(ct);
+        await db.SaveAuditedAsync(Acting.From(http).Actor, time.GetUtcNow().UtcDateTime, "audit.export", "audit", $"{rows.Count} rows", ct);
         return Results.File(csv, "text/csv; charset=utf-8", "audit.csv");
     }
 }

@@ -115,8 +115,8 @@ public static class Units
         return errors;
     }
 
-    /// <summary>Creates a unit at a region of the caller's subtree. Nothing is written when errors come back.</summary>
-    public static async Task<(OrgUnit? Unit, FieldErrors Errors)> CreateAsync(UnitRequest body, Acting user,
+    /// <summary>Creates a unit at a region of the caller's subtree (unaudited: only <see cref="CreateAuditedAsync"/> calls it).</summary>
+    private static async Task<(OrgUnit? Unit, FieldErrors Errors)> CreateAsync(UnitRequest body, Acting user,
         KernelDbContext db, RegionDirectory regions, TimeProvider time, CancellationToken ct)
     {
         var errors = CheckUnit(body);
@@ -152,13 +152,13 @@ public static class Units
     public static async Task<(OrgUnit? Unit, FieldErrors Errors)> CreateAuditedAsync(UnitRequest body, Acting user,
         KernelDbContext db, RegionDirectory regions, TimeProvider time, CancellationToken ct)
     {
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var (unit, errors) = await CreateAsync(body, user, db, regions, time, ct);
-        if (unit is null) return (null, errors);
-        db.Audit(user.Actor, time.GetUtcNow().UtcDateTime, "unit.create", $"unit:{unit.Id}", $"kind={unit.Kind} region={unit.RegionId}");
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
-        return (unit, errors);
+        (OrgUnit? Unit, FieldErrors Errors) created = (null, new FieldErrors());
+        await db.SaveAuditedAsync(user.Actor, time.GetUtcNow().UtcDateTime, async ct =>
+        {
+            created = await CreateAsync(body, user, db, regions, time, ct);
+            return created.Unit is { } unit ? [new AuditLine("unit.create", $"unit:{unit.Id}", $"kind={unit.Kind} region={unit.RegionId}")] : [];
+        }, ct);
+        return created;
     }
 
     private static async Task<Results<Ok<UnitDetail>, ProblemHttpResult>> Get(int unitId, HttpContext http, KernelDbContext db, UnitDirectory directory, CancellationToken ct)
@@ -194,8 +194,7 @@ public static class Units
         }
         unit.Name = name;
         unit.Kind = body.Kind!;
-        db.Audit(actor, time.GetUtcNow().UtcDateTime, "unit.update", $"unit:{unit.Id}", $"kind={unit.Kind}");
-        await db.SaveChangesAsync(ct);
+        await db.SaveAuditedAsync(actor, time.GetUtcNow().UtcDateTime, "unit.update", $"unit:{unit.Id}", $"kind={unit.Kind}", ct);
         return errors;
     }
 
@@ -238,8 +237,7 @@ public static class Units
         {
             unit.HeadUserId = null;
         }
-        db.Audit(actor, time.GetUtcNow().UtcDateTime, "unit.member_set", $"unit:{unit.Id}", $"user={account.Id} role={member.Role}");
-        await db.SaveChangesAsync(ct);
+        await db.SaveAuditedAsync(actor, time.GetUtcNow().UtcDateTime, "unit.member_set", $"unit:{unit.Id}", $"user={account.Id} role={member.Role}", ct);
         return errors;
     }
 
@@ -263,8 +261,7 @@ public static class Units
         db.UnitMembers.Remove(member);
         db.UnitShifts.RemoveRange(await db.UnitShifts.Where(s => s.UnitId == unit.Id && s.UserId == userId && s.StartUtc > now).ToListAsync(ct));
         if (unit.HeadUserId == userId) unit.HeadUserId = null;
-        db.Audit(actor, now, "unit.member_remove", $"unit:{unit.Id}", $"user={userId}");
-        await db.SaveChangesAsync(ct);
+        await db.SaveAuditedAsync(actor, now, "unit.member_remove", $"unit:{unit.Id}", $"user={userId}", ct);
         return true;
     }
 
@@ -314,8 +311,7 @@ public static class Units
         var (shifts, errors) = Roster.Check(rows, userIds, members, existing);
         if (errors.Count > 0) return (0, errors);
         db.UnitShifts.AddRange(shifts.Select(s => new UnitShift { UnitId = unit.Id, UserId = s.UserId, StartUtc = s.StartUtc, EndUtc = s.EndUtc }));
-        db.Audit(actor, time.GetUtcNow().UtcDateTime, "unit.roster_add", $"unit:{unit.Id}", $"shifts={shifts.Count}");
-        await db.SaveChangesAsync(ct);
+        await db.SaveAuditedAsync(actor, time.GetUtcNow().UtcDateTime, "unit.roster_add", $"unit:{unit.Id}", $"shifts={shifts.Count}", ct);
         return (shifts.Count, errors);
     }
 
@@ -350,8 +346,7 @@ public static class Units
         var shift = await db.UnitShifts.FirstOrDefaultAsync(s => s.Id == shiftId && s.UnitId == unit.Id, ct);
         if (shift is null) return false;
         db.UnitShifts.Remove(shift);
-        db.Audit(actor, time.GetUtcNow().UtcDateTime, "unit.roster_remove", $"unit:{unit.Id}", $"shift={shift.Id} user={shift.UserId}");
-        await db.SaveChangesAsync(ct);
+        await db.SaveAuditedAsync(actor, time.GetUtcNow().UtcDateTime, "unit.roster_remove", $"unit:{unit.Id}", $"shift={shift.Id} user={shift.UserId}", ct);
         return true;
     }
 

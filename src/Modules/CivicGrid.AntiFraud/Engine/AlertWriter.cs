@@ -122,15 +122,12 @@ internal sealed class AlertWriter(AntiFraudEngine engine, IDbContextFactory<Anti
         }
         if (added.Count == 0) return;
         // The alerts and their audit lines commit together; the audit lines need the alerts' ids.
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        await db.SaveChangesAsync(ct);
-        foreach (var row in added)
+        await db.SaveAuditedAsync(Actor.System, now, async ct =>
         {
-            db.Audit(Actor.System, now, "antifraud.alert.raise", $"alert:{row.Id}",
-                string.Create(CultureInfo.InvariantCulture, $"{row.RuleId} score {row.Score} → station {row.StationRegionId}"));
-        }
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
+            await db.SaveChangesAsync(ct);
+            return added.Select(row => new AuditLine("antifraud.alert.raise", $"alert:{row.Id}",
+                string.Create(CultureInfo.InvariantCulture, $"{row.RuleId} score {row.Score} → station {row.StationRegionId}"))).ToList();
+        }, ct);
         notifier.Notify(added.Select(r => r.RegionPath).Distinct().ToList());
     }
 

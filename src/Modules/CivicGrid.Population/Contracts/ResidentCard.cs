@@ -101,8 +101,7 @@ public sealed class ResidentCard
             .OrderByDescending(x => x.Id)
             .FirstOrDefaultAsync(ct);
         if (r is null || !scope.Contains(r.RegionPath)) return new ResidentUnmask(ResidentUnmaskStatus.NotFound);
-        db.Audit(actor, now, "personal_data.unmask", $"resident:{r.Id}:name,id,phone", $"{context}: {why}");
-        await db.SaveChangesAsync(ct);
+        await db.SaveAuditedAsync(actor, now, "personal_data.unmask", $"resident:{r.Id}:name,id,phone", $"{context}: {why}", ct);
         var card = new ResidentCardView(r.Id, Mask.Name(r.Name), r.IdMasked, r.PhoneMasked, r.AddressId, r.RegionPath);
         return new ResidentUnmask(ResidentUnmaskStatus.Revealed, card, r.Name, protector.Decrypt(r.IdNumber), r.Phone is null ? null : protector.Decrypt(r.Phone));
     }

@@ -218,9 +218,8 @@ internal static class AlertApi
         alert.AmountProtected += amount;
         alert.Open = outcome == "unreachable";
         // The note is the officer's free text and may name people: the audit line keeps the facts only.
-        db.Audit(actor, now, "antifraud.dissuasion.record", $"alert:{alert.Id}",
-            string.Create(CultureInfo.InvariantCulture, $"{method} {outcome} {amount} yuan"));
-        await db.SaveChangesAsync(ct);
+        await db.SaveAuditedAsync(actor, now, "antifraud.dissuasion.record", $"alert:{alert.Id}",
+            string.Create(CultureInfo.InvariantCulture, $"{method} {outcome} {amount} yuan"), ct);
         return ((new DissuasionDto(row.Id, row.Method, row.Outcome, row.AmountProtected, row.Note, row.At, row.OfficerName), alert.RegionPath), null);
     }
 }

@@ -223,7 +223,6 @@ internal sealed partial class RulePackAdmin(AntiFraudEngine engine, IDbContextFa
     private async Task AuditAsync(Actor actor, string action, string target, string details, CancellationToken ct)
     {
         await using var db = await dbs.CreateDbContextAsync(ct);
-        db.Audit(actor, time.GetUtcNow().UtcDateTime, action, target, details);
-        await db.SaveChangesAsync(ct);
+        await db.SaveAuditedAsync(actor, time.GetUtcNow().UtcDateTime, action, target, details, ct);
     }
 }

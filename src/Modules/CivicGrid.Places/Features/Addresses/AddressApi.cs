@@ -115,10 +115,13 @@ internal static class AddressApi
             Unit = body.Unit?.Trim(), Room = body.Room?.Trim(), Lon = body.Lon.Value, Lat = body.Lat.Value,
             Kind = body.Kind ?? AddressKind.Residence, DoorplateToken = DoorplateTokens.New(), DoorplateIssuedAt = now,
         };
-        db.Addresses.Add(address);
-        await db.SaveChangesAsync(ct);
-        db.Audit(Acting.From(http).Actor, now, "places.address.create", $"address:{address.Id}");
-        await db.SaveChangesAsync(ct);
+        // The audit line names the new id: the insert and the line commit in one transaction.
+        await db.SaveAuditedAsync(Acting.From(http).Actor, now, async ct =>
+        {
+            db.Addresses.Add(address);
+            await db.SaveChangesAsync(ct);
+            return [new AuditLine("places.address.create", $"address:{address.Id}")];
+        }, ct);
         return TypedResults.Created($"/api/v1/addresses/{address.Id}", AddressDto.From(address));
     }
 

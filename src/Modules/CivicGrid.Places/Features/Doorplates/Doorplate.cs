@@ -45,25 +45,27 @@ internal static class Doorplate
     {
         var old = address.DoorplateToken;
         var token = DoorplateTokens.New();
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        // Only the rotation that still sees the old token changes it (the row lock orders concurrent ones on PostgreSQL,
-        // the database lock on SQLite).
-        var changed = await db.Addresses.Where(a => a.Id == address.Id && a.DoorplateToken == old)
-            .ExecuteUpdateAsync(u => u.SetProperty(a => a.DoorplateToken, token).SetProperty(a => a.DoorplateIssuedAt, now), ct);
-        if (changed == 0) return false;
-        db.RetiredDoorplates.Add(new RetiredDoorplate { Token = old, AddressId = address.Id, RetiredAt = now });
-        db.Audit(actor, now, "places.doorplate.rotate", $"address:{address.Id}");
-        try
+        var rotated = await db.SaveAuditedAsync(actor, now, async ct =>
         {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateException)
-        {
-            // The old token was retired by a rotation that committed in between.
-            db.ChangeTracker.Clear();
-            return false;
-        }
-        await tx.CommitAsync(ct);
+            // Only the rotation that still sees the old token changes it (the row lock orders concurrent ones on PostgreSQL,
+            // the database lock on SQLite).
+            var changed = await db.Addresses.Where(a => a.Id == address.Id && a.DoorplateToken == old)
+                .ExecuteUpdateAsync(u => u.SetProperty(a => a.DoorplateToken, token).SetProperty(a => a.DoorplateIssuedAt, now), ct);
+            if (changed == 0) return [];
+            db.RetiredDoorplates.Add(new RetiredDoorplate { Token = old, AddressId = address.Id, RetiredAt = now });
+            try
+            {
+                await db.SaveChangesAsync(ct);
+            }
+            catch (DbUpdateException)
+            {
+                // The old token was retired by a rotation that committed in between: this one rolls back.
+                db.ChangeTracker.Clear();
+                return [];
+            }
+            return [new AuditLine("places.doorplate.rotate", $"address:{address.Id}")];
+        }, ct);
+        if (!rotated) return false;
         // The row was changed in the database, not through the tracker: the caller's object follows, untracked.
         db.Entry(address).State = EntityState.Detached;
         (address.DoorplateToken, address.DoorplateIssuedAt) = (token, now);

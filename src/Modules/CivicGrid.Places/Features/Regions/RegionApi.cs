@@ -173,30 +173,31 @@ internal static class RegionApi
         }
         if (errors.Any) return ([], errors);
 
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
         var created = new List<Region>();
-        var next = existing.Count + 1;
-        foreach (var (shape, name, code, worker) in accepted)
+        // The grids' paths need their ids: two saves and the audit line in one transaction.
+        await db.SaveAuditedAsync(actor, now, async ct =>
         {
-            shape.SRID = 4326;
-            var grid = new Region
+            var next = existing.Count + 1;
+            foreach (var (shape, name, code, worker) in accepted)
             {
-                ParentId = village.Id, Level = RegionLevel.Grid, Kind = "grid", Name = name, WorkerName = worker,
-                Code = code ?? village.Code + (next++).ToString("000", System.Globalization.CultureInfo.InvariantCulture),
-            };
-            grid.SetBoundary(shape);
-            db.Regions.Add(grid);
-            created.Add(grid);
-        }
-        await db.SaveChangesAsync(ct);
-        foreach (var g in created)
-        {
-            g.RegionPath = RegionPaths.Child(village.RegionPath, g.Id);
-            db.RegionCodes.Add(new RegionCode { RegionId = g.Id, Code = g.Code, ValidFrom = DateOnly.FromDateTime(now) });
-        }
-        db.Audit(actor, now, "places.grids.import", $"region:{village.Id}", $"{created.Count} grids");
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
+                shape.SRID = 4326;
+                var grid = new Region
+                {
+                    ParentId = village.Id, Level = RegionLevel.Grid, Kind = "grid", Name = name, WorkerName = worker,
+                    Code = code ?? village.Code + (next++).ToString("000", System.Globalization.CultureInfo.InvariantCulture),
+                };
+                grid.SetBoundary(shape);
+                db.Regions.Add(grid);
+                created.Add(grid);
+            }
+            await db.SaveChangesAsync(ct);
+            foreach (var g in created)
+            {
+                g.RegionPath = RegionPaths.Child(village.RegionPath, g.Id);
+                db.RegionCodes.Add(new RegionCode { RegionId = g.Id, Code = g.Code, ValidFrom = DateOnly.FromDateTime(now) });
+            }
+            return [new AuditLine("places.grids.import", $"region:{village.Id}", $"{created.Count} grids")];
+        }, ct);
         return (created, errors);
     }
 
@@ -231,8 +232,7 @@ internal static class RegionApi
         var grid = await db.FindInScopeAsync(id, Acting.From(http).RequiredScope, ct);
         if (grid is null) return Problems.RegionNotFound();
         if (grid.WorkerPhone is null) return Problems.NotFound("该网格未登记网格员电话", "No grid worker phone is recorded for this grid");
-        db.Audit(Acting.From(http).Actor, time.GetUtcNow().UtcDateTime, "personal_data.unmask", $"region:{grid.Id}:worker_phone", reason);
-        await db.SaveChangesAsync(ct);
+        await db.SaveAuditedAsync(Acting.From(http).Actor, time.GetUtcNow().UtcDateTime, "personal_data.unmask", $"region:{grid.Id}:worker_phone", reason, ct);
         return TypedResults.Ok(new UnmaskResult(protector.Decrypt(grid.WorkerPhone)));
     }
 

@@ -108,11 +108,13 @@ internal static class Declarations
         declaration.MoveInDate = form.MoveInDate!.Value;
         declaration.Relation = form.Relation!.Value;
         declaration.Submissions++;
-        if (!merged) db.Declarations.Add(declaration);
-        await db.SaveChangesAsync(ct);
-        db.Audit(new Actor(null, "public", "public", "", clientAddress), now, merged ? "population.declaration.resubmit" : "population.declaration.submit",
-            $"declaration:{declaration.Id}", $"address:{address.Id}");
-        await db.SaveChangesAsync(ct);
+        // A new declaration's id comes with its insert: the insert and the audit line commit in one transaction.
+        await db.SaveAuditedAsync(new Actor(null, "public", "public", "", clientAddress), now, async ct =>
+        {
+            if (!merged) db.Declarations.Add(declaration);
+            await db.SaveChangesAsync(ct);
+            return [new AuditLine(merged ? "population.declaration.resubmit" : "population.declaration.submit", $"declaration:{declaration.Id}", $"address:{address.Id}")];
+        }, ct);
         return new SubmitResult(declaration, errors, merged);
     }
 
@@ -148,20 +150,20 @@ internal static class Declarations
         DateTime now, Func<Resident, Task>? alsoWrite, CancellationToken ct)
     {
         if (d.Status != DeclarationStatus.Pending) return DecisionOutcome.AlreadyDecided;
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var (here, closed) = await Residents.Residences.MoveInAsync(db, protector,
-            new Residents.PersonRecord(d.Name, d.IdNumber, d.IdIndex, d.IdMasked, d.Phone, d.PhoneIndex, d.PhoneMasked),
-            d.AddressId, d.RegionPath, d.MoveInDate, d.Relation == Relation.Tenant ? ResidenceKind.Floating : ResidenceKind.Household, ct);
-        here.Declared = true;
-        d.Status = DeclarationStatus.Confirmed;
-        d.DecidedAt = now;
-        d.DecidedBy = actor.UserName;
-        await db.SaveChangesAsync(ct);
-        d.ResidentId = here.Id;
-        if (alsoWrite is not null) await alsoWrite(here);
-        db.Audit(actor, now, "population.declaration.confirm", $"declaration:{d.Id}", $"resident:{here.Id} closed:{closed}");
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
+        await db.SaveAuditedAsync(actor, now, async ct =>
+        {
+            var (here, closed) = await Residents.Residences.MoveInAsync(db, protector,
+                new Residents.PersonRecord(d.Name, d.IdNumber, d.IdIndex, d.IdMasked, d.Phone, d.PhoneIndex, d.PhoneMasked),
+                d.AddressId, d.RegionPath, d.MoveInDate, d.Relation == Relation.Tenant ? ResidenceKind.Floating : ResidenceKind.Household, ct);
+            here.Declared = true;
+            d.Status = DeclarationStatus.Confirmed;
+            d.DecidedAt = now;
+            d.DecidedBy = actor.UserName;
+            await db.SaveChangesAsync(ct);
+            d.ResidentId = here.Id;
+            if (alsoWrite is not null) await alsoWrite(here);
+            return [new AuditLine("population.declaration.confirm", $"declaration:{d.Id}", $"resident:{here.Id} closed:{closed}")];
+        }, ct);
         return DecisionOutcome.Done;
     }
 
@@ -182,8 +184,7 @@ internal static class Declarations
         d.RejectReason = reason;
         d.DecidedAt = now;
         d.DecidedBy = actor.UserName;
-        db.Audit(actor, now, "population.declaration.reject", $"declaration:{d.Id}");
-        await db.SaveChangesAsync(ct);
+        await db.SaveAuditedAsync(actor, now, "population.declaration.reject", $"declaration:{d.Id}", null, ct);
         return DecisionOutcome.Done;
     }
 

@@ -57,8 +57,7 @@ internal static class ListExport
         if (area is null) return Problems.RegionNotFound();
         var rows = await Permits.Permits.ListAsync(db, addresses, area, status, ct, MaxRows);
         var now = time.GetUtcNow().UtcDateTime;
-        db.Audit(Actor.From(http), now, "population.permits.export", $"region:{area.RegionId}", $"rows:{rows.Count} status:{status?.ToString() ?? "all"}");
-        await db.SaveChangesAsync(ct);
+        await db.SaveAuditedAsync(Actor.From(http), now, "population.permits.export", $"region:{area.RegionId}", $"rows:{rows.Count} status:{status?.ToString() ?? "all"}", ct);
         var file = Workbook("居住证", ["姓名", "身份证号", "手机号", "工作单位", "地址", "状态", "证号", "申请日期", "签发日期", "上次签注", "下次签注", "退回理由"],
             rows.Select(p => new[]
             {
@@ -76,8 +75,7 @@ internal static class ListExport
         if (area is null) return Problems.RegionNotFound();
         var rows = await Visits.Visits.HistoryAsync(db, addresses, area, ct, MaxRows);
         var now = time.GetUtcNow().UtcDateTime;
-        db.Audit(Actor.From(http), now, "population.visits.export", $"region:{area.RegionId}", $"rows:{rows.Count}");
-        await db.SaveChangesAsync(ct);
+        await db.SaveAuditedAsync(Actor.From(http), now, "population.visits.export", $"region:{area.RegionId}", $"rows:{rows.Count}", ct);
         var file = Workbook("走访记录", ["走访时间", "地址", "走访对象", "结果", "备注", "走访人"],
             rows.Select(v => new[]
             {

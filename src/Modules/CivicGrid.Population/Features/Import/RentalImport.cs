@@ -220,37 +220,38 @@ internal static class RentalImport
         if (errors.Count > 0) return Rejected(sheet.Count - 1, errors);
 
         var (inserted, updated, unchanged) = (0, 0, repeats);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        foreach (var chunk in rows.Chunk(1000))
+        // Every chunk and the audit line commit together, or nothing of the file is written.
+        await db.SaveAuditedAsync(actor, now, async ct =>
         {
-            foreach (var row in chunk)
+            foreach (var chunk in rows.Chunk(1000))
             {
-                var known = existing.GetValueOrDefault(row.Key);
-                if (known is null)
+                foreach (var row in chunk)
                 {
-                    db.Landlords.Add(new Landlord
+                    var known = existing.GetValueOrDefault(row.Key);
+                    if (known is null)
                     {
-                        Kind = row.Key.Kind, Name = row.Name, Phone = protector.Encrypt(row.Phone), PhoneIndex = row.PhoneIndex, PhoneMasked = Mask.Phone(row.Phone),
-                        IdNumber = row.IdNumber is null ? null : protector.Encrypt(row.IdNumber), IdIndex = row.IdNumber is null ? null : row.Key.Value,
-                        IdMasked = row.IdNumber is null ? null : Mask.IdNumber(row.IdNumber), CreditCode = row.CreditCode, RegisteredAt = now,
-                    });
-                    inserted++;
+                        db.Landlords.Add(new Landlord
+                        {
+                            Kind = row.Key.Kind, Name = row.Name, Phone = protector.Encrypt(row.Phone), PhoneIndex = row.PhoneIndex, PhoneMasked = Mask.Phone(row.Phone),
+                            IdNumber = row.IdNumber is null ? null : protector.Encrypt(row.IdNumber), IdIndex = row.IdNumber is null ? null : row.Key.Value,
+                            IdMasked = row.IdNumber is null ? null : Mask.IdNumber(row.IdNumber), CreditCode = row.CreditCode, RegisteredAt = now,
+                        });
+                        inserted++;
+                    }
+                    else if (known.Name != row.Name)
+                    {
+                        var tracked = await db.Landlords.FirstAsync(l => l.Id == known.Id, ct);
+                        tracked.Name = row.Name;
+                        updated++;
+                    }
+                    else unchanged++;
                 }
-                else if (known.Name != row.Name)
-                {
-                    var tracked = await db.Landlords.FirstAsync(l => l.Id == known.Id, ct);
-                    tracked.Name = row.Name;
-                    updated++;
-                }
-                else unchanged++;
+                await db.SaveChangesAsync(ct);
+                db.ChangeTracker.Clear();
+                progress?.Report(rows.Count + inserted + updated + unchanged);
             }
-            await db.SaveChangesAsync(ct);
-            db.ChangeTracker.Clear();
-            progress?.Report(rows.Count + inserted + updated + unchanged);
-        }
-        db.Audit(actor, now, "population.import.landlords", "landlords", $"rows={sheet.Count - 1} inserted={inserted} updated={updated} unchanged={unchanged}");
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
+            return [new AuditLine("population.import.landlords", "landlords", $"rows={sheet.Count - 1} inserted={inserted} updated={updated} unchanged={unchanged}")];
+        }, ct);
         return new ImportSummary(sheet.Count - 1, inserted, updated, unchanged, errors);
     }
 
@@ -289,30 +290,31 @@ internal static class RentalImport
         if (errors.Count > 0) return Rejected(sheet.Count - 1, errors);
 
         var (inserted, updated, unchanged) = (0, 0, 0);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        foreach (var chunk in rows.Chunk(1000))
+        // Every chunk and the audit line commit together, or nothing of the file is written.
+        await db.SaveAuditedAsync(actor, now, async ct =>
         {
-            var landlordIds = chunk.Select(r => r.LandlordId).Distinct().ToList();
-            var existing = (await db.RentalProperties.Where(p => landlordIds.Contains(p.LandlordId)).ToListAsync(ct)).ToDictionary(p => (p.LandlordId, p.AddressId));
-            foreach (var row in chunk)
+            foreach (var chunk in rows.Chunk(1000))
             {
-                if (existing.TryGetValue((row.LandlordId, row.AddressId), out var property))
+                var landlordIds = chunk.Select(r => r.LandlordId).Distinct().ToList();
+                var existing = (await db.RentalProperties.Where(p => landlordIds.Contains(p.LandlordId)).ToListAsync(ct)).ToDictionary(p => (p.LandlordId, p.AddressId));
+                foreach (var row in chunk)
                 {
-                    if (property.Rooms == row.Rooms) { unchanged++; continue; }
-                    property.Rooms = row.Rooms;
-                    updated++;
-                    continue;
+                    if (existing.TryGetValue((row.LandlordId, row.AddressId), out var property))
+                    {
+                        if (property.Rooms == row.Rooms) { unchanged++; continue; }
+                        property.Rooms = row.Rooms;
+                        updated++;
+                        continue;
+                    }
+                    db.RentalProperties.Add(new RentalProperty { LandlordId = row.LandlordId, AddressId = row.AddressId, RegionPath = row.RegionPath, Rooms = row.Rooms, RegisteredAt = now });
+                    inserted++;
                 }
-                db.RentalProperties.Add(new RentalProperty { LandlordId = row.LandlordId, AddressId = row.AddressId, RegionPath = row.RegionPath, Rooms = row.Rooms, RegisteredAt = now });
-                inserted++;
+                await db.SaveChangesAsync(ct);
+                db.ChangeTracker.Clear();
+                progress?.Report(rows.Count + inserted + updated + unchanged);
             }
-            await db.SaveChangesAsync(ct);
-            db.ChangeTracker.Clear();
-            progress?.Report(rows.Count + inserted + updated + unchanged);
-        }
-        db.Audit(actor, now, "population.import.properties", "rental_properties", $"rows={rows.Count} inserted={inserted} updated={updated} unchanged={unchanged}");
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
+            return [new AuditLine("population.import.properties", "rental_properties", $"rows={rows.Count} inserted={inserted} updated={updated} unchanged={unchanged}")];
+        }, ct);
         return new ImportSummary(rows.Count, inserted, updated, unchanged, errors);
     }
 
@@ -418,54 +420,55 @@ internal static class RentalImport
         if (errors.Count > 0) return Rejected(sheet.Count - 1, errors);
 
         var (inserted, updated, unchanged) = (0, 0, 0);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        // Oldest first, so a person's later tenancy moves them on from an earlier one.
-        foreach (var row in rows.OrderBy(r => r.MoveIn).ThenBy(r => r.Line))
+        // Every chunk and the audit line commit together, or nothing of the file is written.
+        await db.SaveAuditedAsync(actor, now, async ct =>
         {
-            var phoneIndex = row.Phone is null ? null : protector.BlindIndex("phone", row.Phone);
-            var candidates = await db.Tenancies.Where(t => t.RentalPropertyId == row.Property.Id && t.TenantIdIndex == row.IdIndex).ToListAsync(ct);
-            var tenancy = candidates.FirstOrDefault(t => t.MoveIn == row.MoveIn) ?? candidates.FirstOrDefault(t => t.MoveOut == null);
-            if (tenancy is not null)
+            // Oldest first, so a person's later tenancy moves them on from an earlier one.
+            foreach (var row in rows.OrderBy(r => r.MoveIn).ThenBy(r => r.Line))
             {
-                if (tenancy.TenantName == row.Name && tenancy.MoveIn == row.MoveIn && tenancy.LeaseEnd == row.LeaseEnd && tenancy.MoveOut == row.MoveOut
-                    && (phoneIndex is null || phoneIndex == tenancy.TenantPhoneIndex))
+                var phoneIndex = row.Phone is null ? null : protector.BlindIndex("phone", row.Phone);
+                var candidates = await db.Tenancies.Where(t => t.RentalPropertyId == row.Property.Id && t.TenantIdIndex == row.IdIndex).ToListAsync(ct);
+                var tenancy = candidates.FirstOrDefault(t => t.MoveIn == row.MoveIn) ?? candidates.FirstOrDefault(t => t.MoveOut == null);
+                if (tenancy is not null)
                 {
-                    unchanged++;
-                    continue;
+                    if (tenancy.TenantName == row.Name && tenancy.MoveIn == row.MoveIn && tenancy.LeaseEnd == row.LeaseEnd && tenancy.MoveOut == row.MoveOut
+                        && (phoneIndex is null || phoneIndex == tenancy.TenantPhoneIndex))
+                    {
+                        unchanged++;
+                        continue;
+                    }
+                    (tenancy.TenantName, tenancy.MoveIn, tenancy.LeaseEnd) = (row.Name, row.MoveIn, row.LeaseEnd);
+                    if (row.Phone is not null) (tenancy.TenantPhone, tenancy.TenantPhoneIndex, tenancy.TenantPhoneMasked) = (protector.Encrypt(row.Phone), phoneIndex, Mask.Phone(row.Phone));
+                    if (row.MoveOut is { } day && tenancy.MoveOut is null) await Tenancies.Tenancies.MoveOutAsync(db, tenancy, day, now, ct);
+                    else tenancy.MoveOut = row.MoveOut ?? tenancy.MoveOut;
+                    updated++;
                 }
-                (tenancy.TenantName, tenancy.MoveIn, tenancy.LeaseEnd) = (row.Name, row.MoveIn, row.LeaseEnd);
-                if (row.Phone is not null) (tenancy.TenantPhone, tenancy.TenantPhoneIndex, tenancy.TenantPhoneMasked) = (protector.Encrypt(row.Phone), phoneIndex, Mask.Phone(row.Phone));
-                if (row.MoveOut is { } day && tenancy.MoveOut is null) await Tenancies.Tenancies.MoveOutAsync(db, tenancy, day, now, ct);
-                else tenancy.MoveOut = row.MoveOut ?? tenancy.MoveOut;
-                updated++;
-            }
-            else
-            {
-                var person = new PersonRecord(row.Name, protector.Encrypt(row.IdNumber), row.IdIndex, Mask.IdNumber(row.IdNumber),
-                    row.Phone is null ? null : protector.Encrypt(row.Phone), phoneIndex, row.Phone is null ? null : Mask.Phone(row.Phone));
-                tenancy = Tenancies.Tenancies.New(row.Property, person, row.MoveIn, row.LeaseEnd, TenancySource.Import, null, now);
-                db.Tenancies.Add(tenancy);
-                if (row.MoveOut is { } day) await Tenancies.Tenancies.MoveOutAsync(db, tenancy, day, now, ct);
-                // A current tenancy enters the register, unless the person has since been registered somewhere else: then the
-                // landlord's missing move-out is what the reminders are for, and the newer residence stands.
-                else if (!await db.Residents.AnyAsync(r => r.IdIndex == row.IdIndex && r.Until == null && r.AddressId != row.Property.AddressId && r.Since > row.MoveIn, ct))
+                else
                 {
-                    var (here, _) = await Residences.MoveInAsync(db, protector, person, row.Property.AddressId, row.Property.RegionPath, row.MoveIn, ResidenceKind.Floating, ct);
-                    await db.SaveChangesAsync(ct);
-                    tenancy.ResidentId = here.Id;
+                    var person = new PersonRecord(row.Name, protector.Encrypt(row.IdNumber), row.IdIndex, Mask.IdNumber(row.IdNumber),
+                        row.Phone is null ? null : protector.Encrypt(row.Phone), phoneIndex, row.Phone is null ? null : Mask.Phone(row.Phone));
+                    tenancy = Tenancies.Tenancies.New(row.Property, person, row.MoveIn, row.LeaseEnd, TenancySource.Import, null, now);
+                    db.Tenancies.Add(tenancy);
+                    if (row.MoveOut is { } day) await Tenancies.Tenancies.MoveOutAsync(db, tenancy, day, now, ct);
+                    // A current tenancy enters the register, unless the person has since been registered somewhere else: then the
+                    // landlord's missing move-out is what the reminders are for, and the newer residence stands.
+                    else if (!await db.Residents.AnyAsync(r => r.IdIndex == row.IdIndex && r.Until == null && r.AddressId != row.Property.AddressId && r.Since > row.MoveIn, ct))
+                    {
+                        var (here, _) = await Residences.MoveInAsync(db, protector, person, row.Property.AddressId, row.Property.RegionPath, row.MoveIn, ResidenceKind.Floating, ct);
+                        await db.SaveChangesAsync(ct);
+                        tenancy.ResidentId = here.Id;
+                    }
+                    inserted++;
                 }
-                inserted++;
+                await db.SaveChangesAsync(ct);
+                if ((inserted + updated + unchanged) % 1000 == 0)
+                {
+                    db.ChangeTracker.Clear();
+                    progress?.Report(rows.Count + inserted + updated + unchanged);
+                }
             }
-            await db.SaveChangesAsync(ct);
-            if ((inserted + updated + unchanged) % 1000 == 0)
-            {
-                db.ChangeTracker.Clear();
-                progress?.Report(rows.Count + inserted + updated + unchanged);
-            }
-        }
-        db.Audit(actor, now, "population.import.tenancies", "tenancies", $"rows={rows.Count} inserted={inserted} updated={updated} unchanged={unchanged}");
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
+            return [new AuditLine("population.import.tenancies", "tenancies", $"rows={rows.Count} inserted={inserted} updated={updated} unchanged={unchanged}")];
+        }, ct);
         return new ImportSummary(rows.Count, inserted, updated, unchanged, errors);
     }
 

@@ -9,6 +9,7 @@ using CivicGrid.Kernel.Time;
 using CivicGrid.Places.Contracts;
 using CivicGrid.Population.Data;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace CivicGrid.Population.Features.Import;
 
@@ -197,113 +198,109 @@ internal static class ResidentImport
         await db.Database.OpenConnectionAsync(ct);
         try
         {
-            await using var tx = await connection.BeginTransactionAsync(ct);
-            // EF's own queries and the audit line below run in the same transaction as the raw inserts.
-            await db.Database.UseTransactionAsync(tx, ct);
-            await using var nextId = connection.CreateCommand();
-            nextId.Transaction = tx;
-            nextId.CommandText = "SELECT COALESCE(MAX(\"Id\"), 0) FROM \"residents\"";
-            var id = Convert.ToInt64(await nextId.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture);
-            var tableSize = id;
-            // Created first: it raises SQLite's page cache for the whole load, the look-ups below included.
-            using var insert = new BulkInsert(connection, tx, "residents", "Id", "Name", "IdNumber", "IdIndex", "IdMasked", "Phone", "PhoneIndex",
-                "PhoneMasked", "Male", "BirthDate", "AddressId", "RegionPath", "Kind", "Synthetic", "Declared", "Verified", "Since");
-            await using var update = Command(connection, tx,
-                "UPDATE \"residents\" SET \"Name\" = @p0, \"Phone\" = @p1, \"PhoneIndex\" = @p2, \"PhoneMasked\" = @p3, \"Kind\" = @p4 WHERE \"Id\" = @p5", 6);
-            await using var close = Command(connection, tx, "UPDATE \"residents\" SET \"Until\" = @p0 WHERE \"Id\" = @p1", 2);
-
-            // 1. What happens to each row, from the people already registered (this needs the IdIndex index, so it comes
-            //    before any index is deferred). Updates and closed residences are written here, by primary key.
-            var (updated, unchanged) = (0, 0);
-            var inserts = new List<int>(rows.Count);
-            // A large file first reads every ID blind index of the register from its index (one sequential scan), so that
-            // only the rows of people already known need the detailed look-up below.
-            var known = (largeLoad ?? rows.Count >= DeferIndexesFrom) ? await KnownIdIndexesAsync(connection, tx, ct) : null;
-            for (var start = 0; start < rows.Count; start += 1000)
+            var (inserted, updated, unchanged) = (0, 0, 0);
+            // The raw inserts and updates, EF's own queries and the audit line run in one transaction.
+            await db.SaveAuditedAsync(actor, now, async ct =>
             {
-                var count = Math.Min(1000, rows.Count - start);
-                var indexes = idIndexes.AsSpan(start, count).ToArray().Where(x => known is null || known.Contains(x)).ToArray();
-                var existing = (indexes.Length == 0 ? [] : await db.Residents.AsNoTracking().Where(r => indexes.Contains(r.IdIndex) && r.Until == null)
-                        .Select(r => new { r.IdIndex, Row = new Existing(r.Id, r.AddressId, r.Name, r.PhoneIndex, r.Kind) }).ToListAsync(ct))
-                    .ToLookup(r => r.IdIndex, r => r.Row);
-                for (var i = start; i < start + count; i++)
-                {
-                    var row = rows[i];
-                    var phoneIndex = phoneIndexes[i];
-                    var open = existing[idIndexes[i]].ToList();
-                    var here = open.FirstOrDefault(e => e.AddressId == row.AddressId);
-                    if (here is not null)
-                    {
-                        if (here.Name == row.Name && here.PhoneIndex == phoneIndex && here.Kind == row.Kind) { unchanged++; continue; }
-                        await Execute(update, ct, row.Name, row.Phone is null ? null : protector.Encrypt(row.Phone), phoneIndex,
-                            row.Phone is null ? null : Mask.Phone(row.Phone), (int)row.Kind, here.Id);
-                        updated++;
-                        continue;
-                    }
-                    // Living elsewhere: that residence ends where this one starts.
-                    var end = (row.Since ?? DateOnly.FromDateTime(now)).AddDays(-1);
-                    foreach (var elsewhere in open) await Execute(close, ct, end, elsewhere.Id);
-                    inserts.Add(i);
-                }
-                if (start % 100_000 == 0) progress?.Report(rows.Count + start / 2);
-            }
+                var tx = db.Database.CurrentTransaction!.GetDbTransaction();
+                await using var nextId = connection.CreateCommand();
+                nextId.Transaction = tx;
+                nextId.CommandText = "SELECT COALESCE(MAX(\"Id\"), 0) FROM \"residents\"";
+                var id = Convert.ToInt64(await nextId.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture);
+                var tableSize = id;
+                // Created first: it raises SQLite's page cache for the whole load, the look-ups below included.
+                using var insert = new BulkInsert(connection, tx, "residents", "Id", "Name", "IdNumber", "IdIndex", "IdMasked", "Phone", "PhoneIndex",
+                    "PhoneMasked", "Male", "BirthDate", "AddressId", "RegionPath", "Kind", "Synthetic", "Declared", "Verified", "Since");
+                await using var update = Command(connection, tx,
+                    "UPDATE \"residents\" SET \"Name\" = @p0, \"Phone\" = @p1, \"PhoneIndex\" = @p2, \"PhoneMasked\" = @p3, \"Kind\" = @p4 WHERE \"Id\" = @p5", 6);
+                await using var close = Command(connection, tx, "UPDATE \"residents\" SET \"Until\" = @p0 WHERE \"Id\" = @p1", 2);
 
-            // 2. The new rows. Encryption of the next batch runs on another core while this batch is inserted.
-            var deferred = (largeLoad ?? (inserts.Count >= DeferIndexesFrom && inserts.Count * 4L >= tableSize))
-                ? BulkInsert.DeferIndexes(connection, tx, "residents") : [];
-            {
-                object?[][] Prepare(int from, long firstId, int size)
+                // 1. What happens to each row, from the people already registered (this needs the IdIndex index, so it comes
+                //    before any index is deferred). Updates and closed residences are written here, by primary key.
+                var inserts = new List<int>(rows.Count);
+                // A large file first reads every ID blind index of the register from its index (one sequential scan), so that
+                // only the rows of people already known need the detailed look-up below.
+                var known = (largeLoad ?? rows.Count >= DeferIndexesFrom) ? await KnownIdIndexesAsync(connection, tx, ct) : null;
+                for (var start = 0; start < rows.Count; start += 1000)
                 {
-                    var batch = new object?[Math.Min(size, inserts.Count - from)][];
-                    Parallel.For(0, batch.Length, k =>
+                    var count = Math.Min(1000, rows.Count - start);
+                    var indexes = idIndexes.AsSpan(start, count).ToArray().Where(x => known is null || known.Contains(x)).ToArray();
+                    var existing = (indexes.Length == 0 ? [] : await db.Residents.AsNoTracking().Where(r => indexes.Contains(r.IdIndex) && r.Until == null)
+                            .Select(r => new { r.IdIndex, Row = new Existing(r.Id, r.AddressId, r.Name, r.PhoneIndex, r.Kind) }).ToListAsync(ct))
+                        .ToLookup(r => r.IdIndex, r => r.Row);
+                    for (var i = start; i < start + count; i++)
                     {
-                        var i = inserts[from + k];
                         var row = rows[i];
-                        batch[k] =
-                        [
-                            firstId + k, row.Name, protector.Encrypt(row.IdNumber), idIndexes[i], Mask.IdNumber(row.IdNumber),
-                            row.Phone is null ? null : protector.Encrypt(row.Phone), phoneIndexes[i], row.Phone is null ? null : Mask.Phone(row.Phone),
-                            (row.IdNumber[16] - '0') % 2 == 1, CitizenId.BirthDate(row.IdNumber), row.AddressId, row.RegionPath, (int)row.Kind,
-                            false, false, false, row.Since,
-                        ];
-                    });
-                    return batch;
+                        var phoneIndex = phoneIndexes[i];
+                        var open = existing[idIndexes[i]].ToList();
+                        var here = open.FirstOrDefault(e => e.AddressId == row.AddressId);
+                        if (here is not null)
+                        {
+                            if (here.Name == row.Name && here.PhoneIndex == phoneIndex && here.Kind == row.Kind) { unchanged++; continue; }
+                            await Execute(update, ct, row.Name, row.Phone is null ? null : protector.Encrypt(row.Phone), phoneIndex,
+                                row.Phone is null ? null : Mask.Phone(row.Phone), (int)row.Kind, here.Id);
+                            updated++;
+                            continue;
+                        }
+                        // Living elsewhere: that residence ends where this one starts.
+                        var end = (row.Since ?? DateOnly.FromDateTime(now)).AddDays(-1);
+                        foreach (var elsewhere in open) await Execute(close, ct, end, elsewhere.Id);
+                        inserts.Add(i);
+                    }
+                    if (start % 100_000 == 0) progress?.Report(rows.Count + start / 2);
                 }
-                var hooks = Hooks.Value;
-                var batchSize = hooks?.BatchSize ?? InsertBatch;
-                // The batch start is copied before the task is started: the task may run after the loop has moved on.
-                Task<object?[][]> PrepareLater(int start, long firstId) => Task.Run(async () =>
+
+                // 2. The new rows. Encryption of the next batch runs on another core while this batch is inserted.
+                var deferred = (largeLoad ?? (inserts.Count >= DeferIndexesFrom && inserts.Count * 4L >= tableSize))
+                    ? BulkInsert.DeferIndexes(connection, tx, "residents") : [];
                 {
-                    if (hooks?.BeforePrepare is { } wait) await wait();
-                    return Prepare(start, firstId, batchSize);
-                }, ct);
-                var next = inserts.Count > 0 ? PrepareLater(0, id + 1) : null;
-                for (var from = 0; from < inserts.Count; from += batchSize)
-                {
-                    var batch = await next!;
-                    var nextFrom = from + batchSize;
-                    next = nextFrom < inserts.Count ? PrepareLater(nextFrom, id + 1 + nextFrom) : null;
-                    ct.ThrowIfCancellationRequested();
-                    foreach (var values in batch) insert.Add(values);
-                    hooks?.AfterBatch?.Invoke();
-                    progress?.Report(rows.Count + rows.Count / 2 + (from + batch.Length) / 2);
+                    object?[][] Prepare(int from, long firstId, int size)
+                    {
+                        var batch = new object?[Math.Min(size, inserts.Count - from)][];
+                        Parallel.For(0, batch.Length, k =>
+                        {
+                            var i = inserts[from + k];
+                            var row = rows[i];
+                            batch[k] =
+                            [
+                                firstId + k, row.Name, protector.Encrypt(row.IdNumber), idIndexes[i], Mask.IdNumber(row.IdNumber),
+                                row.Phone is null ? null : protector.Encrypt(row.Phone), phoneIndexes[i], row.Phone is null ? null : Mask.Phone(row.Phone),
+                                (row.IdNumber[16] - '0') % 2 == 1, CitizenId.BirthDate(row.IdNumber), row.AddressId, row.RegionPath, (int)row.Kind,
+                                false, false, false, row.Since,
+                            ];
+                        });
+                        return batch;
+                    }
+                    var hooks = Hooks.Value;
+                    var batchSize = hooks?.BatchSize ?? InsertBatch;
+                    // The batch start is copied before the task is started: the task may run after the loop has moved on.
+                    Task<object?[][]> PrepareLater(int start, long firstId) => Task.Run(async () =>
+                    {
+                        if (hooks?.BeforePrepare is { } wait) await wait();
+                        return Prepare(start, firstId, batchSize);
+                    }, ct);
+                    var next = inserts.Count > 0 ? PrepareLater(0, id + 1) : null;
+                    for (var from = 0; from < inserts.Count; from += batchSize)
+                    {
+                        var batch = await next!;
+                        var nextFrom = from + batchSize;
+                        next = nextFrom < inserts.Count ? PrepareLater(nextFrom, id + 1 + nextFrom) : null;
+                        ct.ThrowIfCancellationRequested();
+                        foreach (var values in batch) insert.Add(values);
+                        hooks?.AfterBatch?.Invoke();
+                        progress?.Report(rows.Count + rows.Count / 2 + (from + batch.Length) / 2);
+                    }
+                    id += inserts.Count;
                 }
-                id += inserts.Count;
-            }
-            BulkInsert.RestoreIndexes(connection, tx, deferred);
-            var inserted = inserts.Count;
-            db.Audit(actor, now, "population.import.residents", "residents", $"rows={rows.Count} inserted={inserted} updated={updated} unchanged={unchanged}");
-            await db.SaveChangesAsync(ct);
-            await tx.CommitAsync(ct);
-            await db.Database.UseTransactionAsync(null, ct);
+                BulkInsert.RestoreIndexes(connection, tx, deferred);
+                inserted = inserts.Count;
+                return [new AuditLine("population.import.residents", "residents", $"rows={rows.Count} inserted={inserted} updated={updated} unchanged={unchanged}")];
+            }, ct);
             await BulkInsert.AdvanceIdentityAsync(connection, "residents", ct);
             return (inserted, updated, unchanged);
         }
         finally
         {
-            // After a failure the rolled-back transaction is still attached to the context; detached here so the context
-            // (and whoever records the failure) can go on using its connection.
-            if (db.Database.CurrentTransaction is not null) await db.Database.UseTransactionAsync(null, CancellationToken.None);
             await db.Database.CloseConnectionAsync();
         }
     }

@@ -78,15 +78,15 @@ internal static class Claims
 
         var text = verify ? $"{(evidence == ClaimEvidence.Document ? "产权证明" : "上门核实")}{(string.IsNullOrEmpty(note) ? "" : "：" + note)}" : note!;
         var claim = verify ? PropertyClaim.Verified : PropertyClaim.Rejected;
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var changed = await db.RentalProperties.Where(p => p.Id == propertyId && p.Claim == property.Claim)
-            .ExecuteUpdateAsync(u => u.SetProperty(p => p.Claim, claim).SetProperty(p => p.ClaimNote, text)
-                .SetProperty(p => p.DecidedAt, now).SetProperty(p => p.DecidedBy, actor.UserName), ct);
-        if (changed == 0) return (Outcome.AlreadyDecided, errors);
-        db.Audit(actor, now, verify ? "population.property.verify" : "population.property.reject", $"property:{propertyId}", text);
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
-        return (Outcome.Done, errors);
+        var decided = await db.SaveAuditedAsync(actor, now, async ct =>
+        {
+            // Only the decision that still sees the claim as it was changes it: a second one at the same time writes nothing.
+            var changed = await db.RentalProperties.Where(p => p.Id == propertyId && p.Claim == property.Claim)
+                .ExecuteUpdateAsync(u => u.SetProperty(p => p.Claim, claim).SetProperty(p => p.ClaimNote, text)
+                    .SetProperty(p => p.DecidedAt, now).SetProperty(p => p.DecidedBy, actor.UserName), ct);
+            return changed == 0 ? [] : [new AuditLine(verify ? "population.property.verify" : "population.property.reject", $"property:{propertyId}", text)];
+        }, ct);
+        return (decided ? Outcome.Done : Outcome.AlreadyDecided, errors);
     }
 
     public static RouteGroupBuilder MapClaimsApi(this RouteGroupBuilder api)

@@ -83,14 +83,13 @@ internal static class Landlords
             errors.Add("code", "验证码已失效，请重新获取", "the code has expired: ask for a new one");
             return (null, errors, false);
         }
-        // The new landlord's id comes with the first save: the audit line commits with it in one transaction.
-        await using (var tx = await db.Database.BeginTransactionAsync(ct))
+        // The new landlord's id comes with the first save: the audit line commits with it in one transaction, and names the
+        // landlord as its actor (in place of the placeholder).
+        await db.SaveAuditedAsync(Actor.System, now, async ct =>
         {
             await db.SaveChangesAsync(ct);
-            db.Audit(LandlordActor(landlord, clientAddress), now, "population.landlord.sign_in", $"landlord:{landlord.Id}");
-            await db.SaveChangesAsync(ct);
-            await tx.CommitAsync(ct);
-        }
+            return [new AuditLine("population.landlord.sign_in", $"landlord:{landlord.Id}", Actor: LandlordActor(landlord, clientAddress))];
+        }, ct);
         return (landlord, errors, false);
     }
 
@@ -128,8 +127,8 @@ internal static class Landlords
             if (existing.Claim == PropertyClaim.Rejected) existing.Claim = held ? PropertyClaim.Disputed : PropertyClaim.Pending;
             if (before != (existing.Rooms, existing.Claim))
             {
-                db.Audit(actor, now, "population.property.update", $"property:{existing.Id}", $"rooms {before.Rooms}→{rooms}; claim {before.Claim}→{existing.Claim}");
-                await db.SaveChangesAsync(ct);
+                await db.SaveAuditedAsync(actor, now, "population.property.update", $"property:{existing.Id}",
+                    $"rooms {before.Rooms}→{rooms}; claim {before.Claim}→{existing.Claim}", ct);
             }
             return (existing, errors);
         }
@@ -139,10 +138,9 @@ internal static class Landlords
             Claim = held ? PropertyClaim.Disputed : PropertyClaim.Pending,
         };
         db.RentalProperties.Add(property);
-        db.Audit(actor, now, "population.property.register", $"address:{address.Id}", property.Claim.ToString());
         try
         {
-            await db.SaveChangesAsync(ct);
+            await db.SaveAuditedAsync(actor, now, "population.property.register", $"address:{address.Id}", property.Claim.ToString(), ct);
         }
         catch (DbUpdateException)
         {

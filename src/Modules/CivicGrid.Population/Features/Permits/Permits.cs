@@ -144,12 +144,12 @@ internal static class Permits
             LookupCode = Declarations.Declarations.NewLookupCode(), AppliedAt = now,
         };
         // The permit's id goes into its audit line: two saves, one transaction.
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        db.Permits.Add(permit);
-        await db.SaveChangesAsync(ct);
-        db.Audit(new Actor(null, "public", "public", "", clientAddress), now, "population.permit.apply", $"permit:{permit.Id}", $"resident:{residence.Id}");
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
+        await db.SaveAuditedAsync(new Actor(null, "public", "public", "", clientAddress), now, async ct =>
+        {
+            db.Permits.Add(permit);
+            await db.SaveChangesAsync(ct);
+            return [new AuditLine("population.permit.apply", $"permit:{permit.Id}", $"resident:{residence.Id}")];
+        }, ct);
         return new ApplyResult(permit, errors);
     }
 
@@ -191,9 +191,8 @@ internal static class Permits
         }
         permit.Employer = string.IsNullOrEmpty(employer) ? null : employer;
         permit.UpdatedAt = now;
-        db.Audit(new Actor(null, "public", "public", "", clientAddress), now, "population.permit.update", $"permit:{permit.Id}",
-            phone is null ? "employer" : "phone,employer");
-        await db.SaveChangesAsync(ct);
+        await db.SaveAuditedAsync(new Actor(null, "public", "public", "", clientAddress), now, "population.permit.update", $"permit:{permit.Id}",
+            phone is null ? "employer" : "phone,employer", ct);
         return (Outcome.Done, errors);
     }
 
@@ -227,11 +226,10 @@ internal static class Permits
         p.EndorsementDue = today.AddYears(1);
         p.DecidedAt = now;
         p.DecidedBy = actor.UserName;
-        db.Audit(actor, now, "population.permit.issue", $"permit:{p.Id}");
         if (p.Phone is not null)
             OutboxSignal.Enqueue(db, protector, protector.Decrypt(p.Phone),
                 $"【居住证】{p.Name}，您的居住证已签发（证号 {permitNumber}），请于 {p.EndorsementDue:yyyy-MM-dd} 前办理年度签注。", now);
-        await db.SaveChangesAsync(ct);
+        await db.SaveAuditedAsync(actor, now, "population.permit.issue", $"permit:{p.Id}", null, ct);
         return (Outcome.Done, errors);
     }
 
@@ -250,8 +248,7 @@ internal static class Permits
         p.RejectReason = reason;
         p.DecidedAt = now;
         p.DecidedBy = actor.UserName;
-        db.Audit(actor, now, "population.permit.reject", $"permit:{p.Id}");
-        await db.SaveChangesAsync(ct);
+        await db.SaveAuditedAsync(actor, now, "population.permit.reject", $"permit:{p.Id}", null, ct);
         return (Outcome.Done, errors);
     }
 
@@ -264,8 +261,7 @@ internal static class Permits
         p.LastEndorsedOn = Today(now);
         p.EndorsementDue = due.AddYears(1);
         p.UpdatedAt = now;
-        db.Audit(actor, now, "population.permit.endorse", $"permit:{p.Id}", $"due:{p.EndorsementDue:yyyy-MM-dd}");
-        await db.SaveChangesAsync(ct);
+        await db.SaveAuditedAsync(actor, now, "population.permit.endorse", $"permit:{p.Id}", $"due:{p.EndorsementDue:yyyy-MM-dd}", ct);
         return Outcome.Done;
     }
 }

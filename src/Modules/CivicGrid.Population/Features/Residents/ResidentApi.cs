@@ -139,8 +139,7 @@ internal static class ResidentApi
         if (r is null || !scope.Contains(r.RegionPath)) return (null, errors, true);
         var blob = body.Field == "id" ? r.IdNumber : r.Phone;
         if (blob is null) return (null, errors, true);
-        db.Audit(actor, now, "personal_data.unmask", $"resident:{r.Id}:{body.Field}", reason);
-        await db.SaveChangesAsync(ct);
+        await db.SaveAuditedAsync(actor, now, "personal_data.unmask", $"resident:{r.Id}:{body.Field}", reason, ct);
         return (protector.Decrypt(blob), errors, false);
     }
 

@@ -121,9 +121,8 @@ internal static class ResidentExport
         if (prepared.Query is null) return prepared.Errors.ToProblem();
         var now = time.GetUtcNow().UtcDateTime;
         // The audit line commits before any data leaves, with what was exported and why, never the data itself.
-        db.Audit(Actor.From(http), now, body.Unmask ? "personal_data.export" : "population.residents.export", $"region:{prepared.Scope.RegionId}",
-            $"rows:{prepared.Rows} unmask:{(body.Unmask ? "yes" : "no")} criteria:{Criteria(body, prepared.Scope)}" + (body.Unmask && UnmaskReasons.TryCheck(body.Purpose, body.Reason, new FieldErrors(), out var why) ? $" reason:{why}" : ""));
-        await db.SaveChangesAsync(ct);
+        await db.SaveAuditedAsync(Actor.From(http), now, body.Unmask ? "personal_data.export" : "population.residents.export", $"region:{prepared.Scope.RegionId}",
+            $"rows:{prepared.Rows} unmask:{(body.Unmask ? "yes" : "no")} criteria:{Criteria(body, prepared.Scope)}" + (body.Unmask && UnmaskReasons.TryCheck(body.Purpose, body.Reason, new FieldErrors(), out var why) ? $" reason:{why}" : ""), ct);
         // ClosedXML writes a whole package: a temporary file keeps 100,000 rows out of memory once written, and goes when sent.
         var file = new FileStream(Path.GetTempFileName(), FileMode.Create, FileAccess.ReadWrite, FileShare.None, 81920, FileOptions.DeleteOnClose);
         try

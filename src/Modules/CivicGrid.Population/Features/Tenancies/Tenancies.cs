@@ -97,32 +97,31 @@ internal static class Tenancies
             existing.TenantName = form.Name!.Trim();
             if (phone is not null) (existing.TenantPhone, existing.TenantPhoneIndex, existing.TenantPhoneMasked) = (protector.Encrypt(phone), phoneIndex, Mask.Phone(phone));
             existing.LeaseEnd = form.LeaseEnd ?? existing.LeaseEnd;
-            db.Audit(actor, now, "population.tenancy.update", $"tenancy:{existing.Id}");
-            await db.SaveChangesAsync(ct);
+            await db.SaveAuditedAsync(actor, now, "population.tenancy.update", $"tenancy:{existing.Id}", null, ct);
             return new Result(existing, errors, Outcome.Merged);
         }
 
         var person = new PersonRecord(form.Name!.Trim(), protector.Encrypt(idNumber), idIndex, Mask.IdNumber(idNumber),
             phone is null ? null : protector.Encrypt(phone), phoneIndex, phone is null ? null : Mask.Phone(phone));
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
         try
         {
-            var (here, closed) = await Residences.MoveInAsync(db, protector, person, property.AddressId, property.RegionPath, form.MoveIn!.Value,
-                ResidenceKind.Floating, ct);
-            await db.SaveChangesAsync(ct);
-            var tenancy = New(property, person, form.MoveIn!.Value, form.LeaseEnd, TenancySource.Landlord, here.Id, now);
-            db.Tenancies.Add(tenancy);
-            await db.SaveChangesAsync(ct);
-            db.Audit(actor, now, "population.tenancy.move_in", $"tenancy:{tenancy.Id}", $"property:{property.Id} resident:{here.Id} closed:{closed}");
-            await db.SaveChangesAsync(ct);
-            await tx.CommitAsync(ct);
+            Tenancy? tenancy = null;
+            await db.SaveAuditedAsync(actor, now, async ct =>
+            {
+                var (here, closed) = await Residences.MoveInAsync(db, protector, person, property.AddressId, property.RegionPath, form.MoveIn!.Value,
+                    ResidenceKind.Floating, ct);
+                await db.SaveChangesAsync(ct);
+                tenancy = New(property, person, form.MoveIn!.Value, form.LeaseEnd, TenancySource.Landlord, here.Id, now);
+                db.Tenancies.Add(tenancy);
+                await db.SaveChangesAsync(ct);
+                return [new AuditLine("population.tenancy.move_in", $"tenancy:{tenancy.Id}", $"property:{property.Id} resident:{here.Id} closed:{closed}")];
+            }, ct);
             return new Result(tenancy, errors, Outcome.Created);
         }
         catch (DbUpdateException)
         {
             // The same move-in posted twice at once: both found no open tenancy above, the other one committed first and this
             // insert hit the open-tenancy index. Nothing of this request stays (the residence change rolls back with it).
-            await tx.RollbackAsync(ct);
             db.ChangeTracker.Clear();
             if (!await OpenOf(db.Tenancies.AsNoTracking(), property.Id, idIndex).AnyAsync(ct)) throw;
             return new Result(null, errors, Outcome.Duplicate);
@@ -149,11 +148,8 @@ internal static class Tenancies
         else if (day > today)
             errors.Add("moveOut", "退租日期不能晚于今天", "moveOut must not be in the future");
         if (errors.Any) return new Result(null, errors, Outcome.Invalid);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
         await MoveOutAsync(db, tenancy, form.MoveOut!.Value, now, ct);
-        db.Audit(actor, now, "population.tenancy.move_out", $"tenancy:{tenancy.Id}");
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
+        await db.SaveAuditedAsync(actor, now, "population.tenancy.move_out", $"tenancy:{tenancy.Id}", null, ct);
         return new Result(tenancy, errors, Outcome.Done);
     }
 
