@@ -38,8 +38,8 @@ internal static class DemoSubjectsApi
         if (n is < 1 or > MaxCount) return Problems.Field("count", $"人数须在 1 到 {MaxCount:N0} 之间", $"count must be between 1 and {MaxCount:N0}");
         var acting = Acting.From(http);
         var subjects = await residents.SampleAsync(acting.RequiredScope, n, ct);
-        db.Audit(acting.Actor, time.GetUtcNow().UtcDateTime, "antifraud.demo_subjects", $"region:{acting.RequiredScope.RegionId}", $"count:{subjects.Count}");
-        await db.SaveChangesAsync(ct);
+        await db.SaveAuditedAsync(acting.Actor, time.GetUtcNow().UtcDateTime, "antifraud.demo_subjects", $"region:{acting.RequiredScope.RegionId}",
+            $"count:{subjects.Count}", ct);
         return TypedResults.Ok(subjects.ToList());
     }
 }
