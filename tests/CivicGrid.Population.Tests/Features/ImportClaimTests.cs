@@ -67,6 +67,29 @@ public class ImportClaimTests(PlatformFactory factory) : IClassFixture<PlatformF
     }
 
     [Fact]
+    public async Task Restore_ClaimOfADeadProcessOnThisMachine_IsInterruptedBeforeItsLeaseRunsOut()
+    {
+        // A node restarted on the same machine has a new default id (host:pid); the old process's claim is abandoned at
+        // once, while a live process of this machine (this test's own) keeps its job.
+        int deadPid;
+        using (var gone = System.Diagnostics.Process.Start("true")!)
+        {
+            await gone.WaitForExitAsync();
+            deadPid = gone.Id;
+        }
+        var now = factory.Time.GetUtcNow().UtcDateTime;
+        var dead = await StoreAsync(ImportStatus.Running, $"{Environment.MachineName}:{deadPid}", now.AddMinutes(1));
+        var alive = await StoreAsync(ImportStatus.Running, $"{Environment.MachineName}:{Environment.ProcessId}", now.AddMinutes(1));
+        var elsewhere = await StoreAsync(ImportStatus.Running, $"another-host:{deadPid}", now.AddMinutes(1));
+
+        await Node("node-after-restart").RestoreAsync(default);
+
+        Assert.Equal(ImportStatus.Interrupted, (await LoadAsync(dead)).Status);
+        Assert.Equal(ImportStatus.Running, (await LoadAsync(alive)).Status);
+        Assert.Equal(ImportStatus.Running, (await LoadAsync(elsewhere)).Status);
+    }
+
+    [Fact]
     public async Task LeaseSweep_NodeStoppedRenewing_JobIsInterruptedOnceTheLeaseRunsOut()
     {
         var now = factory.Time.GetUtcNow().UtcDateTime;
