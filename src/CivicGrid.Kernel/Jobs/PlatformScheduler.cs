@@ -31,7 +31,32 @@ public sealed class JobOptions
     /// <summary>Per job key, a schedule that replaces the built-in one: an interval ("00:30:00") or a cron expression.</summary>
     public Dictionary<string, string> Schedules { get; set; } = new(StringComparer.Ordinal);
 
-    public string ResolvedNodeId => string.IsNullOrWhiteSpace(NodeId) ? $"{Environment.MachineName}:{Environment.ProcessId}" : NodeId.Trim();
+    public string ResolvedNodeId => string.IsNullOrWhiteSpace(NodeId) ? DefaultNodeId(Environment.ProcessId) : NodeId.Trim();
+
+    private static string DefaultNodeId(int processId) => $"{Environment.MachineName}:{processId}";
+
+    /// <summary>
+    /// Whether <paramref name="nodeId"/> is a default node id (host:pid) of this machine whose process no longer runs: a node
+    /// restarted here has a new id, so its old claims (leases on imports, later on messages) can be given up at once instead
+    /// of when their lease runs out. Ids of other machines, and configured ids, are never taken for dead here.
+    /// </summary>
+    public static bool IsDeadOnThisMachine(string nodeId)
+    {
+        var prefix = Environment.MachineName + ":";
+        if (!nodeId.StartsWith(prefix, StringComparison.Ordinal)
+            || !int.TryParse(nodeId.AsSpan(prefix.Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid)
+            || pid == Environment.ProcessId)
+            return false;
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return process.HasExited;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            return true; // no such process
+        }
+    }
 }
 
 public static class PlatformJobs

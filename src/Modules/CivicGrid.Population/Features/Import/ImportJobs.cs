@@ -148,34 +148,11 @@ internal sealed class ImportWorker(IServiceScopeFactory scopes, Importer queue, 
         // A node restarted on the same machine has a new default id (host:pid): the claims of dead processes of this machine
         // are abandoned too, so the user sees 已中断 at once rather than "running" until the lease runs out.
         var claimers = await db.ImportJobs.Where(j => j.Status == ImportStatus.Running && j.ClaimedBy != null).Select(j => j.ClaimedBy!).Distinct().ToListAsync(ct);
-        var dead = claimers.Where(DeadOnThisMachine).ToList();
+        var dead = claimers.Where(JobOptions.IsDeadOnThisMachine).ToList();
         return await db.ImportJobs.Where(j => j.Status == ImportStatus.Running
                 && (j.ClaimedBy == null || j.ClaimedBy == node || j.LeaseUntil < now || dead.Contains(j.ClaimedBy)))
             .ExecuteUpdateAsync(u => u.SetProperty(j => j.Status, ImportStatus.Interrupted).SetProperty(j => j.Message, InterruptedMessage)
                 .SetProperty(j => j.LeaseUntil, (DateTime?)null), ct);
-    }
-
-    /// <summary>A default node id ("host:pid") of this machine whose process no longer runs.</summary>
-    internal static bool DeadOnThisMachine(string claimer)
-    {
-        var prefix = Environment.MachineName + ":";
-        if (!claimer.StartsWith(prefix, StringComparison.Ordinal)
-            || !int.TryParse(claimer.AsSpan(prefix.Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid))
-            return false;
-        if (pid == Environment.ProcessId) return false;
-        try
-        {
-            using var process = System.Diagnostics.Process.GetProcessById(pid);
-            return process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return true; // no such process
-        }
-        catch (InvalidOperationException)
-        {
-            return true;
-        }
     }
 
     /// <summary>Claims a queued job for this node; true when this node got it (exactly one node does).</summary>
