@@ -1,3 +1,5 @@
+using CivicGrid.Kernel.Calendar;
+
 namespace CivicGrid.Population;
 
 /// <summary>
@@ -14,12 +16,6 @@ internal sealed class PopulationOptions
     /// <summary>Working days a landlord has to report a move-out (counted from the lease end or the tenant's new declaration).</summary>
     public int MoveOutReportWorkingDays { get; set; } = 3;
 
-    /// <summary>Public holidays that are not working days (法定节假日), e.g. "2026-10-01".</summary>
-    public List<DateOnly> Holidays { get; set; } = [];
-
-    /// <summary>Weekend days that are working days (调休上班), e.g. "2026-10-10".</summary>
-    public List<DateOnly> ExtraWorkdays { get; set; } = [];
-
     /// <summary>Months at a declared address after which a resident may apply for a residence permit.</summary>
     public int PermitEligibilityMonths { get; set; } = 6;
 
@@ -29,26 +25,12 @@ internal sealed class PopulationOptions
     /// <summary>Days after which an unchecked declaration or tenancy is overdue for the grid worker's visit.</summary>
     public int VisitDueDays { get; set; } = 7;
 
-    /// <summary>Working day test with the district's holiday calendar.</summary>
-    public bool IsWorkingDay(DateOnly day) =>
-        ExtraWorkdays.Contains(day) || (day.DayOfWeek is not (DayOfWeek.Saturday or DayOfWeek.Sunday) && !Holidays.Contains(day));
-
-    /// <summary>The last day of a period of <paramref name="workingDays"/> working days starting after <paramref name="from"/>.</summary>
-    public DateOnly AddWorkingDays(DateOnly from, int workingDays)
-    {
-        var day = from;
-        for (var left = workingDays; left > 0;)
-        {
-            day = day.AddDays(1);
-            if (IsWorkingDay(day))
-                left--;
-        }
-        return day;
-    }
-
     /// <summary>Last day a move-in may be reported without being late.</summary>
     public DateOnly MoveInDeadline(DateOnly moveIn) => moveIn.AddDays(MoveInReportDays);
 
-    /// <summary>Last day a move-out may be reported without being late.</summary>
-    public DateOnly MoveOutDeadline(DateOnly moveOut) => AddWorkingDays(moveOut, MoveOutReportWorkingDays);
+    /// <summary>
+    /// Last day a move-out may be reported without being late: the <see cref="MoveOutReportWorkingDays"/>-th working day after it.
+    /// Working days come from the platform's calendar (China's holidays and 调休, loaded per year by the district admin).
+    /// </summary>
+    public DateOnly MoveOutDeadline(DateOnly moveOut, WorkCalendar calendar) => calendar.AddWorkingDays(moveOut, MoveOutReportWorkingDays).LastDay;
 }

@@ -1,3 +1,4 @@
+using CivicGrid.Kernel.Calendar;
 using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Kernel.Regions;
 using CivicGrid.Places.Data;
@@ -97,6 +98,7 @@ public class LateReportScanTests(PlatformFactory factory) : IClassFixture<Platfo
     {
         var (village, grid, landlordId) = await SeedAsync();
         var options = factory.Services.GetRequiredService<IOptionsMonitor<PopulationOptions>>().CurrentValue;
+        var calendar = factory.Services.GetRequiredService<WorkCalendar>();
         var today = Tenancies.Today(Now);
         var compared = 0;
         foreach (var lookback in new[] { ReminderService.ReminderLookbackDays, LateReports.ListLookbackDays, 30 })
@@ -107,9 +109,9 @@ public class LateReportScanTests(PlatformFactory factory) : IClassFixture<Platfo
                     var (actual, expected) = await factory.WithScopeAsync(async sp =>
                     {
                         var db = sp.GetRequiredService<PopulationDbContext>();
-                        var found = await LateReports.FindAsync(db, options, today, scope, landlord, notBefore, default);
+                        var found = await LateReports.FindAsync(db, options, calendar, today, scope, landlord, notBefore, default);
                         return (found.Where(i => i.Kind == ReminderKind.MoveOutLate).OrderBy(i => i.TargetId).ToList(),
-                            (await ReferenceMoveOutsAsync(db, options, today, scope, landlord, notBefore)).OrderBy(i => i.TargetId).ToList());
+                            (await ReferenceMoveOutsAsync(db, options, calendar, today, scope, landlord, notBefore)).OrderBy(i => i.TargetId).ToList());
                     });
                     Assert.Equal(expected, actual);
                     compared += expected.Count;
@@ -119,7 +121,7 @@ public class LateReportScanTests(PlatformFactory factory) : IClassFixture<Platfo
     }
 
     /// <summary>The scan as it was before: every open tenancy of the area, its days worked out in SQL, the window applied after.</summary>
-    private static async Task<List<LateItem>> ReferenceMoveOutsAsync(PopulationDbContext db, PopulationOptions options, DateOnly today, RegionScope? scope,
+    private static async Task<List<LateItem>> ReferenceMoveOutsAsync(PopulationDbContext db, PopulationOptions options, WorkCalendar calendar, DateOnly today, RegionScope? scope,
         long? landlordId, DateOnly notBefore)
     {
         var items = new List<LateItem>();
@@ -139,7 +141,7 @@ public class LateReportScanTests(PlatformFactory factory) : IClassFixture<Platfo
         {
             var since = new[] { t.LeaseEnd, t.Declared, t.Registered }.Where(d => d is not null).Min()!.Value;
             if (since < notBefore) continue;
-            var deadline = options.MoveOutDeadline(since);
+            var deadline = options.MoveOutDeadline(since, calendar);
             if (deadline >= today) continue;
             items.Add(new LateItem(ReminderKind.MoveOutLate, t.Id, t.LandlordId, t.RentalPropertyId, t.AddressId, t.RegionPath, t.TenantName,
                 t.TenantIdMasked, since, deadline, today.DayNumber - deadline.DayNumber));

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using CivicGrid.Kernel.Audit;
+using CivicGrid.Kernel.Calendar;
+using CivicGrid.Kernel.Data;
 using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Kernel.Regions;
 using CivicGrid.Places.Data;
@@ -16,15 +18,13 @@ using Microsoft.Extensions.Options;
 
 namespace CivicGrid.Population.Tests.Features;
 
-/// <summary>A district with its own rules: 3 days to report a move-in, a holiday on Monday 2027-01-04 and a 调休 Saturday 2027-01-09.</summary>
+/// <summary>A district with its own rules: 3 days to report a move-in.</summary>
 public sealed class ReminderDistrictFactory : PlatformFactory
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         base.ConfigureWebHost(builder);
         builder.UseSetting("CivicGrid:Population:MoveInReportDays", "3");
-        builder.UseSetting("CivicGrid:Population:Holidays:0", "2027-01-04");
-        builder.UseSetting("CivicGrid:Population:ExtraWorkdays:0", "2027-01-09");
     }
 }
 
@@ -34,19 +34,23 @@ public class PopulationOptionsTests
     public void MoveOutDeadline_ThreeWorkingDays_SkipsTheWeekend()
     {
         var options = new PopulationOptions();
+        var calendar = new WorkCalendar(CalendarFile.ShippedRows());
         // Thursday 2026-11-26 → Fri 27, (Sat, Sun), Mon 30, Tue 1 December.
-        Assert.Equal(new DateOnly(2026, 12, 1), options.MoveOutDeadline(new DateOnly(2026, 11, 26)));
+        Assert.Equal(new DateOnly(2026, 12, 1), options.MoveOutDeadline(new DateOnly(2026, 11, 26), calendar));
         Assert.Equal(new DateOnly(2026, 11, 30), options.MoveInDeadline(new DateOnly(2026, 11, 28)));
     }
 
     [Fact]
-    public void MoveOutDeadline_HolidayIsSkipped_AndAnExtraWorkdaySaturdayCounts()
+    public void MoveOutDeadline_FollowsThePlatformCalendar_HolidaysSkipped_And调休SaturdayCounts()
     {
-        var options = new PopulationOptions { Holidays = [new DateOnly(2026, 12, 1)], ExtraWorkdays = [new DateOnly(2026, 11, 28)] };
-        // Thursday 2026-11-26 → Fri 27, Sat 28 (调休), (Sun), Mon 30.
-        Assert.Equal(new DateOnly(2026, 11, 30), options.MoveOutDeadline(new DateOnly(2026, 11, 26)));
-        // Friday 2026-11-27 → Sat 28, Mon 30, (Tue 1 holiday), Wed 2.
-        Assert.Equal(new DateOnly(2026, 12, 2), options.MoveOutDeadline(new DateOnly(2026, 11, 27)));
+        var options = new PopulationOptions();
+        var calendar = new WorkCalendar(CalendarFile.ShippedRows());
+        // Wednesday 2026-09-30 → (Oct 1–7 国庆节) Thu 8, Fri 9, Sat 10 (调休上班).
+        Assert.Equal(new DateOnly(2026, 10, 10), options.MoveOutDeadline(new DateOnly(2026, 9, 30), calendar));
+        // Friday 2026-09-18 → (Sat 19) Sun 20 (调休上班), Mon 21, Tue 22.
+        Assert.Equal(new DateOnly(2026, 9, 22), options.MoveOutDeadline(new DateOnly(2026, 9, 18), calendar));
+        // A calendar without those days counts an ordinary week: the same Wednesday ends on Monday 10-05.
+        Assert.Equal(new DateOnly(2026, 10, 5), options.MoveOutDeadline(new DateOnly(2026, 9, 30), new WorkCalendar([])));
     }
 }
 
@@ -118,15 +122,31 @@ public class ReminderTests(ReminderDistrictFactory factory) : IClassFixture<Remi
 
     private Task<int> MessagesToAsync(string phone) => Db((db, _) => db.Outbox.CountAsync(m => m.RecipientMasked == Mask.Phone(phone)));
 
+    /// <summary>
+    /// The district admin loads 2027's notice as the platform's calendar (as on the calendar page): Friday 01-01 and Monday
+    /// 01-04 off, Saturday 01-09 a 调休 working day. The reminders count with it.
+    /// </summary>
+    private Task<int> LoadNextYearsNoticeAsync() => factory.WithScopeAsync(async sp =>
+    {
+        var db = sp.GetRequiredService<KernelDbContext>();
+        if (!(await CalendarStore.YearsAsync(db, default)).Any(y => y.Year == 2027))
+        {
+            var file = System.Text.Encoding.UTF8.GetBytes("date,name,off_day\n2027-01-01,元旦,1\n2027-01-04,元旦,1\n2027-01-09,元旦,0\n");
+            var load = await CalendarStore.LoadYearAsync(db, 2027, file, "test", replace: false, Actor.System, TimeProvider.System, default);
+            Assert.Empty(load.Errors);
+        }
+        await sp.GetRequiredService<WorkCalendar>().RefreshAsync(db, default);
+        return 0;
+    });
+
     [Fact]
-    public void Options_FromTheDistrictsConfiguration_AreUsed()
+    public void Options_FromTheDistrictsConfiguration_AreUsed_WithThePlatformsCalendar()
     {
         var options = factory.Services.GetRequiredService<IOptionsMonitor<PopulationOptions>>().CurrentValue;
+        var calendar = factory.Services.GetRequiredService<WorkCalendar>();
         Assert.Equal(3, options.MoveInReportDays);
-        // Friday 2027-01-01 → (Sat, Sun, Mon 4 holiday) Tue 5, Wed 6, Thu 7.
-        Assert.Equal(new DateOnly(2027, 1, 7), options.MoveOutDeadline(new DateOnly(2027, 1, 1)));
-        // Wednesday 2027-01-06 → Thu 7, Fri 8, Sat 9 (调休).
-        Assert.Equal(new DateOnly(2027, 1, 9), options.MoveOutDeadline(new DateOnly(2027, 1, 6)));
+        // The platform's calendar is the one seeded from the shipped notices: 国庆节 2026 is off, Saturday 10-10 is worked.
+        Assert.Equal(new DateOnly(2026, 10, 10), options.MoveOutDeadline(new DateOnly(2026, 9, 30), calendar));
     }
 
     [Fact]
@@ -164,6 +184,7 @@ public class ReminderTests(ReminderDistrictFactory factory) : IClassFixture<Remi
     [Fact]
     public async Task MoveOutLate_CountsWorkingDays_SkippingTheHolidayAndCountingThe调休Saturday()
     {
+        await LoadNextYearsNoticeAsync();
         var (landlordId, propertyId, phone) = await RentalAsync(AddressAt("众联村第2网格", 1));
         var (_, otherProperty, otherPhone) = await RentalAsync(AddressAt("众联村第2网格", 2));
         var overHoliday = await MoveInAsync(landlordId, propertyId, NewId(), new DateOnly(2026, 12, 20), new DateOnly(2027, 1, 1));
@@ -207,7 +228,7 @@ public class ReminderTests(ReminderDistrictFactory factory) : IClassFixture<Remi
         Assert.Empty(await RemindersAsync(ReminderKind.MoveOutLate, movedOut));
         Assert.Single(await RemindersAsync(ReminderKind.MoveOutLate, leaseEnded));
         var options = factory.Services.GetRequiredService<IOptionsMonitor<PopulationOptions>>().CurrentValue;
-        Assert.Equal(options.MoveOutDeadline(today.AddDays(-10)), Assert.Single(await RemindersAsync(ReminderKind.MoveOutLate, declaredElsewhere)).DueOn);
+        Assert.Equal(options.MoveOutDeadline(today.AddDays(-10), factory.Services.GetRequiredService<WorkCalendar>()), Assert.Single(await RemindersAsync(ReminderKind.MoveOutLate, declaredElsewhere)).DueOn);
     }
 
     [Fact]

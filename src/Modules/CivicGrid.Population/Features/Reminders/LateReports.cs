@@ -1,4 +1,5 @@
 using CivicGrid.Kernel;
+using CivicGrid.Kernel.Calendar;
 using CivicGrid.Kernel.Regions;
 using CivicGrid.Population.Data;
 using Microsoft.EntityFrameworkCore;
@@ -27,11 +28,11 @@ internal static class LateReports
     public const int ListLookbackDays = 365;
 
     /// <summary>The late reports the lists show (the landlord's page, /rentals, the API): an area's or a landlord's, a year back.</summary>
-    public static Task<List<LateItem>> ListAsync(PopulationDbContext db, PopulationOptions options, DateOnly today, RegionScope? scope,
+    public static Task<List<LateItem>> ListAsync(PopulationDbContext db, PopulationOptions options, WorkCalendar calendar, DateOnly today, RegionScope? scope,
         long? landlordId, CancellationToken ct) =>
-        FindAsync(db, options, today, scope, landlordId, today.AddDays(-ListLookbackDays), ct);
+        FindAsync(db, options, calendar, today, scope, landlordId, today.AddDays(-ListLookbackDays), ct);
 
-    public static async Task<List<LateItem>> FindAsync(PopulationDbContext db, PopulationOptions options, DateOnly today, RegionScope? scope,
+    public static async Task<List<LateItem>> FindAsync(PopulationDbContext db, PopulationOptions options, WorkCalendar calendar, DateOnly today, RegionScope? scope,
         long? landlordId, DateOnly notBefore, CancellationToken ct)
     {
         var items = new List<LateItem>();
@@ -100,7 +101,7 @@ internal static class LateReports
             {
                 var since = new[] { t.LeaseEnd, t.Declared, t.Registered }.Where(d => d is not null).Min()!.Value;
                 if (since < notBefore) continue;
-                var deadline = options.MoveOutDeadline(since);
+                var deadline = options.MoveOutDeadline(since, calendar);
                 if (deadline >= today) continue;
                 items.Add(new LateItem(ReminderKind.MoveOutLate, t.Id, t.LandlordId, t.RentalPropertyId, t.AddressId, t.RegionPath, t.TenantName,
                     t.TenantIdMasked, since, deadline, today.DayNumber - deadline.DayNumber));

@@ -1,3 +1,4 @@
+using CivicGrid.Kernel.Calendar;
 using CivicGrid.Kernel.Context;
 using CivicGrid.Kernel.Jobs;
 using CivicGrid.Kernel.PersonalData;
@@ -44,7 +45,7 @@ internal sealed class ReminderService(IServiceScopeFactory scopes, TimeProvider 
             var protector = scope.ServiceProvider.GetRequiredService<PersonalDataProtector>();
             var now = time.GetUtcNow().UtcDateTime;
             var today = Tenancies.Tenancies.Today(now);
-            var late = await LateReports.FindAsync(db, options.CurrentValue, today, null, null, today.AddDays(-ReminderLookbackDays), ct);
+            var late = await LateReports.FindAsync(db, options.CurrentValue, scope.ServiceProvider.GetRequiredService<WorkCalendar>(), today, null, null, today.AddDays(-ReminderLookbackDays), ct);
             if (late.Count == 0) return 0;
             var sent = 0;
             foreach (var chunk in late.Chunk(500))

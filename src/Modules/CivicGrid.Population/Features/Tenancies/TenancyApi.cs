@@ -1,5 +1,6 @@
 using CivicGrid.Kernel;
 using CivicGrid.Kernel.Accounts;
+using CivicGrid.Kernel.Calendar;
 using CivicGrid.Kernel.Jobs;
 using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Kernel.Regions;
@@ -89,31 +90,31 @@ internal static class TenancyApi
         };
     }
 
-    private static async Task<Ok<List<LateItem>>> LandlordLate(HttpContext http, PopulationDbContext db, IOptionsMonitor<PopulationOptions> options,
+    private static async Task<Ok<List<LateItem>>> LandlordLate(HttpContext http, PopulationDbContext db, IOptionsMonitor<PopulationOptions> options, WorkCalendar calendar,
         TimeProvider time, CancellationToken ct)
     {
-        return TypedResults.Ok(await LateReports.ListAsync(db, options.CurrentValue, Tenancies.Today(time.GetUtcNow().UtcDateTime), null, Me(http), ct));
+        return TypedResults.Ok(await LateReports.ListAsync(db, options.CurrentValue, calendar, Tenancies.Today(time.GetUtcNow().UtcDateTime), null, Me(http), ct));
     }
 
     /// <summary>Late reports of a region's subtree, most overdue first, a page at a time (?page=1&amp;size=50, size at most 200).</summary>
     private static async Task<Results<Ok<LatePage>, ProblemHttpResult, ValidationProblem>> RegionLate(int id, int? page, int? size, HttpContext http,
-        PopulationDbContext db, RegionDirectory regions, IOptionsMonitor<PopulationOptions> options, TimeProvider time, CancellationToken ct)
+        PopulationDbContext db, RegionDirectory regions, IOptionsMonitor<PopulationOptions> options, WorkCalendar calendar, TimeProvider time, CancellationToken ct)
     {
         var (p, s) = (page ?? 1, size ?? Rentals.DefaultPageSize);
         if (Problems.Paging(p, s, Rentals.MaxPageSize) is { } bad) return bad;
         if (await regions.FindInScopeAsync(id, http.User.RequiredScope(), ct) is not { } region) return Problems.RegionNotFound();
-        var late = await LateReports.ListAsync(db, options.CurrentValue, Tenancies.Today(time.GetUtcNow().UtcDateTime), region.Scope, null, ct);
+        var late = await LateReports.ListAsync(db, options.CurrentValue, calendar, Tenancies.Today(time.GetUtcNow().UtcDateTime), region.Scope, null, ct);
         return TypedResults.Ok(Rentals.PageOf(late, p, s));
     }
 
     /// <summary>Rental properties of a region's subtree with landlords (masked) and current tenants, late ones first, a page at a time.</summary>
     private static async Task<Results<Ok<RentalPage>, ProblemHttpResult, ValidationProblem>> RegionRentals(int id, int? page, int? size, HttpContext http,
-        PopulationDbContext db, AddressDirectory addresses, RegionDirectory regions, IOptionsMonitor<PopulationOptions> options, TimeProvider time, CancellationToken ct)
+        PopulationDbContext db, AddressDirectory addresses, RegionDirectory regions, IOptionsMonitor<PopulationOptions> options, WorkCalendar calendar, TimeProvider time, CancellationToken ct)
     {
         var (p, s) = (page ?? 1, size ?? Rentals.DefaultPageSize);
         if (Problems.Paging(p, s, Rentals.MaxPageSize) is { } bad) return bad;
         if (await regions.FindInScopeAsync(id, http.User.RequiredScope(), ct) is not { } region) return Problems.RegionNotFound();
-        var late = await LateReports.ListAsync(db, options.CurrentValue, Tenancies.Today(time.GetUtcNow().UtcDateTime), region.Scope, null, ct);
+        var late = await LateReports.ListAsync(db, options.CurrentValue, calendar, Tenancies.Today(time.GetUtcNow().UtcDateTime), region.Scope, null, ct);
         return TypedResults.Ok(await Rentals.PageAsync(db, addresses, region.Scope, late.Select(l => l.PropertyId).Distinct().ToList(), p, s, ct));
     }
 }
