@@ -25,7 +25,9 @@ public static class Platform
         }
         // Structured logs: one JSON object per line. Personal data never reaches a log line: messages carry ids and masks only.
         builder.Logging.ClearProviders();
-        builder.Logging.AddJsonConsole(o => o.IncludeScopes = false);
+        // Scopes carry the request id (and trace id) of each request into every line it writes.
+        builder.Logging.AddJsonConsole(o => o.IncludeScopes = true);
+        builder.AddTelemetry();
 
         var database = DatabaseOptions.From(config);
         builder.Services.AddSingleton(database);
@@ -49,7 +51,8 @@ public static class Platform
         builder.Services.AddPlatformJob<Kernel.SignIn.SignInCodePurge>("sign_in_code_purge", "清理过期登录验证码", "Purge expired sign-in codes",
             JobSchedule.Every(TimeSpan.FromHours(1)));
         builder.Services.AddOpenApi();
-        builder.Services.AddHealthChecks();
+        // /healthz: the process answers (liveness). /readyz: it can also reach its database (readiness, for the load balancer).
+        builder.Services.AddHealthChecks().AddCheck<DatabaseReady>("database", tags: ["ready"]);
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<BadRequestHandler>();
         builder.Services.AddExceptionHandler<WriteFailedHandler>();
@@ -104,7 +107,9 @@ public static class Platform
         app.UseRateLimiter();
         app.UseAntiforgery();
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
-        app.MapHealthChecks("/healthz").AllowAnonymous();
+        app.MapHealthChecks("/healthz", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
+        app.MapHealthChecks("/readyz", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") })
+            .AllowAnonymous();
         app.MapGet("/culture/{culture}", (string culture, string? returnUrl, HttpContext http) =>
         {
             var c = culture == "en" ? "en" : "zh-CN";
@@ -205,6 +210,27 @@ internal sealed partial class BadRequestHandler(IProblemDetailsService problems)
     // The framework names a parameter as "Type name" in quotes, e.g. Failed to bind parameter "int? page" from "x".
     [System.Text.RegularExpressions.GeneratedRegex("parameter \"(?:[^\"]* )?([A-Za-z_][A-Za-z0-9_]*)\"")]
     private static partial System.Text.RegularExpressions.Regex ParameterName();
+}
+
+/// <summary>Readiness: the Kernel's database answers. A node that cannot reach it is taken out of the load balancer.</summary>
+internal sealed class DatabaseReady(IServiceScopeFactory scopes) : Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheck
+{
+    public async Task<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult> CheckHealthAsync(
+        Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<KernelDbContext>();
+        try
+        {
+            return await db.Database.CanConnectAsync(cancellationToken)
+                ? Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy()
+                : Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Unhealthy("database unreachable");
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException or TimeoutException)
+        {
+            return Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Unhealthy("database unreachable");
+        }
+    }
 }
 
 public static class PersonalDataKey

@@ -9,9 +9,11 @@ using CivicGrid.Web.Features.Accounts;
 using CivicGrid.Web.Features.Audit;
 using CivicGrid.Web.Features.Demo;
 using CivicGrid.Web.Features.Jobs;
+using CivicGrid.Web.Features.Operations;
 using CivicGrid.Web.Features.Units;
 
-// Command-line verbs run on the same executable: `seed --scale demo|district`, `import residents FILE`.
+// Command-line verbs run on the same executable: `seed --scale demo|district`, `import residents FILE`, `backup --to FILE`,
+// `restore --from FILE [--force]`, `simulate ...`.
 if (args.Length > 0 && args[0] == "seed")
 {
     return await SeedCommand.RunAsync(args[1..]);
@@ -19,6 +21,14 @@ if (args.Length > 0 && args[0] == "seed")
 if (args.Length > 0 && args[0] == "import")
 {
     return await ImportCommand.RunAsync(args[1..]);
+}
+if (args.Length > 0 && args[0] == "backup")
+{
+    return await BackupCommand.BackupAsync(args[1..], Console.Out, Console.Error);
+}
+if (args.Length > 0 && args[0] == "restore")
+{
+    return await BackupCommand.RestoreAsync(args[1..], Console.Out, Console.Error);
 }
 if (args.Length > 0 && args[0] == "simulate")
 {

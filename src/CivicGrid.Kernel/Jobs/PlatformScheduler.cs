@@ -246,6 +246,10 @@ public sealed class JobRunner(IServiceScopeFactory scopes, IDbContextFactory<Ker
             StartedAt = time.GetUtcNow().UtcDateTime,
         };
         await RecordAsync(run, start: true);
+        using var activity = Operations.PlatformMetrics.Source.StartActivity($"job {key}");
+        activity?.SetTag("civicgrid.job", key);
+        activity?.SetTag("civicgrid.node", node);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         try
         {
             using var scope = scopes.CreateScope();
@@ -268,6 +272,10 @@ public sealed class JobRunner(IServiceScopeFactory scopes, IDbContextFactory<Ker
         }
         run.FinishedAt = time.GetUtcNow().UtcDateTime;
         await RecordAsync(run, start: false);
+        Operations.PlatformMetrics.JobRuns.Add(1, Operations.PlatformMetrics.Tag("job", key), Operations.PlatformMetrics.Tag("outcome", run.Outcome));
+        Operations.PlatformMetrics.JobDuration.Record(watch.Elapsed.TotalSeconds, Operations.PlatformMetrics.Tag("job", key));
+        activity?.SetTag("civicgrid.outcome", run.Outcome);
+        if (run.Outcome == JobOutcomes.Failed) activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error);
         return run;
     }
 

@@ -68,7 +68,7 @@ public static class AccountAdmin
     private static bool MayPassBeforeChange(PathString path) =>
         path.StartsWithSegments("/account") || path.StartsWithSegments("/api/v1/account") || path.StartsWithSegments("/_framework")
         || path.StartsWithSegments("/_content") || path.StartsWithSegments("/_blazor") || path.StartsWithSegments("/culture")
-        || path.StartsWithSegments("/healthz") || System.IO.Path.HasExtension(path.Value);
+        || path.StartsWithSegments("/healthz") || path.StartsWithSegments("/readyz") || System.IO.Path.HasExtension(path.Value);
 
     public static byte[] Template() => TabularFile.WriteXlsx("账号", Headers,
         [["zhang.wei", "张伟", "网格员", "330109110201", ""], ["li.na", "李娜", "village_cadre", "330109110200", "Start@2021"]]);

@@ -128,6 +128,8 @@ internal sealed class AlertWriter(AntiFraudEngine engine, IDbContextFactory<Anti
             return added.Select(row => new AuditLine("antifraud.alert.raise", $"alert:{row.Id}",
                 string.Create(CultureInfo.InvariantCulture, $"{row.RuleId} score {row.Score} → station {row.StationRegionId}"))).ToList();
         }, ct);
+        foreach (var row in added)
+            Kernel.Operations.PlatformMetrics.AlertStoreLatency.Record((now - row.RaisedAt).TotalMilliseconds, Kernel.Operations.PlatformMetrics.Tag("rule", row.RuleId));
         notifier.Notify(added.Select(r => r.RegionPath).Distinct().ToList());
     }
 

@@ -15,7 +15,8 @@ internal sealed class AntiFraudEngine : IAsyncDisposable
     private readonly Channel<Alert> pending;
     private Task? disposal;
 
-    public AntiFraudEngine(TimeProvider time, AntiFraudOptions options, DatabaseOptions database, ILogger<AntiFraudEngine> log)
+    public AntiFraudEngine(TimeProvider time, AntiFraudOptions options, DatabaseOptions database, ILogger<AntiFraudEngine> log,
+        System.Diagnostics.Metrics.IMeterFactory? meters = null)
     {
         RulesDirectory = options.RulesDirectory ?? AntiFraudPack.RulesDirectory();
         WatchlistsDirectory = options.WatchlistsDirectory ?? AntiFraudPack.WatchlistsDirectory();
@@ -39,9 +40,23 @@ internal sealed class AntiFraudEngine : IAsyncDisposable
             File.Move(SnapshotPath, SnapshotPath + ".bad-" + time.GetUtcNow().ToUnixTimeSeconds(), overwrite: true);
             Streams = new StreamEngine(rules, Options());
         }
+        if (meters is not null) Observe(meters);
     }
 
     public StreamEngine Streams { get; }
+
+    /// <summary>
+    /// The engine's counts as observable instruments on the host's meter (one per host, so that a test host's engine is not
+    /// kept alive by a static meter): events accepted (a rate in the backend gives events/s), duplicates, alerts raised, queue.
+    /// </summary>
+    private void Observe(System.Diagnostics.Metrics.IMeterFactory meters)
+    {
+        var meter = meters.Create(new System.Diagnostics.Metrics.MeterOptions(Kernel.Operations.PlatformMetrics.Name + ".AntiFraud"));
+        meter.CreateObservableCounter("civicgrid.antifraud.events", () => Streams.Stats().Accepted, "{event}", "Events accepted by the engine");
+        meter.CreateObservableCounter("civicgrid.antifraud.duplicates", () => Streams.Stats().Duplicates, "{event}", "Events dropped as repeats");
+        meter.CreateObservableCounter("civicgrid.antifraud.alerts", () => Streams.Stats().Alerts, "{alert}", "Alerts raised by the engine");
+        meter.CreateObservableGauge("civicgrid.antifraud.pending_alerts", () => pending.Reader.Count, "{alert}", "Alerts raised and not yet stored");
+    }
 
     public Watchlists Watchlists { get; }
 

@@ -265,6 +265,8 @@ internal sealed class ImportWorker(IServiceScopeFactory scopes, Importer queue, 
             job.LeaseUntil = null;
             await db.SaveChangesAsync(ct);
             queue.Forget(jobId);
+            Kernel.Operations.PlatformMetrics.ImportRows.Add(job.Rows, Kernel.Operations.PlatformMetrics.Tag("kind", job.Kind.ToString()),
+                Kernel.Operations.PlatformMetrics.Tag("outcome", job.Status.ToString()));
         }
     }
 }

@@ -85,10 +85,12 @@ internal sealed class OutboxDispatcher(IServiceScopeFactory scopes, OutboxSignal
                 message.SecretBody = null;
                 message.SentBy = sender;
                 sent++;
+                Kernel.Operations.PlatformMetrics.OutboxSent.Add(1, Kernel.Operations.PlatformMetrics.Tag("channel", sender));
             }
             catch (HttpRequestException e)
             {
                 message.LastError = e.Message;
+                Kernel.Operations.PlatformMetrics.OutboxFailed.Add(1, Kernel.Operations.PlatformMetrics.Tag("channel", sender));
                 // The number is not logged: only the message id and the masked recipient.
                 logger.LogWarning("Outbox message {Id} to {Recipient} failed: {Error}", message.Id, message.RecipientMasked, e.Message);
             }
