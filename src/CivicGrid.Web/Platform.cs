@@ -48,6 +48,8 @@ public static class Platform
             ?? new Kernel.SignIn.OneTimeCodeOptions());
         builder.Services.AddSingleton<Kernel.SignIn.OneTimeCodes>();
         builder.Services.AddPlatformScheduler(database, config);
+        // One outbox for every module: SMS, group robots, 浙政钉, e-mail, the staff inbox (docs in Kernel/Messaging).
+        Kernel.Messaging.MessagingServices.AddMessaging(builder.Services, config);
         builder.Services.AddPlatformJob<Kernel.SignIn.SignInCodePurge>("sign_in_code_purge", "清理过期登录验证码", "Purge expired sign-in codes",
             JobSchedule.Every(TimeSpan.FromHours(1)));
         builder.Services.AddOpenApi();

@@ -50,12 +50,8 @@ public static class PopulationModule
         });
         services.AddSingleton(new DoorplateAction(10, "居住申报", "Declare residence", token => $"/d/{token}/declare"));
         services.AddSingleton(new DoorplateAction(20, "房东登记出租房", "Landlords: register this rental", token => $"/landlord/login?token={token}"));
-        services.AddSingleton<Features.Outbox.OutboxSignal>();
-        services.AddSingleton<Kernel.SignIn.ICodeSender, Features.Outbox.OutboxCodeSender>();
+        services.AddPopulationMessages();
         services.AddSingleton(new Kernel.SignIn.CodePurpose(Features.Landlords.Landlords.CodePurpose, "房东登录", "Landlord sign-in"));
-        services.AddSingleton<Features.Outbox.OutboxDispatcher>();
-        services.AddHostedService(sp => sp.GetRequiredService<Features.Outbox.OutboxDispatcher>());
-        services.AddHttpClient("outbox");
         // Landlords have their own cookie; staff policies never accept it and the landlord policy accepts nothing else.
         services.AddAuthentication().AddCookie(Features.Landlords.Landlords.Scheme, o => Features.Landlords.Landlords.Configure(o));
         services.AddAuthorizationBuilder().AddPolicy(Features.Landlords.Landlords.Policy, p => p

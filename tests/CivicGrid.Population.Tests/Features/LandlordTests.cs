@@ -3,7 +3,7 @@ using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Kernel.SignIn;
 using CivicGrid.Population.Data;
 using CivicGrid.Population.Features.Landlords;
-using CivicGrid.Population.Features.Outbox;
+using CivicGrid.Kernel.Messaging;
 using CivicGrid.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -23,11 +23,12 @@ public partial class LandlordTests(PlatformFactory factory) : IClassFixture<Plat
             Assert.Equal(Mask.Phone(MobileNumber.TryNormalize(phone, out var p, out _) ? p : ""), message.RecipientMasked);
             // The stored text never holds the code: asterisks in clear, the real text only encrypted until delivered.
             var code = factory.LastCode(phone);
-            Assert.Contains("验证码为 ******", message.Body);
+            Assert.Contains("验证码为 ******", sp.GetRequiredService<Outbox>().Shown(message));
             Assert.DoesNotContain(code, message.Body);
-            // Until delivered (the dispatcher may already have run) the text to send is kept encrypted; after, not at all.
-            if (message.SecretBody is null) Assert.NotNull(message.SentAt);
-            else Assert.Contains(code, sp.GetRequiredService<PersonalDataProtector>().Decrypt(message.SecretBody));
+            Assert.DoesNotContain(code, message.Parameters);
+            // The code is a secret parameter, kept only encrypted.
+            Assert.NotNull(message.SecretParameters);
+            Assert.Contains(code, sp.GetRequiredService<PersonalDataProtector>().Decrypt(message.SecretParameters));
             return code;
         });
     }
@@ -86,7 +87,13 @@ public partial class LandlordTests(PlatformFactory factory) : IClassFixture<Plat
         Assert.Equal(0, unsent);
         var message = await factory.WithScopeAsync(sp => sp.GetRequiredService<PopulationDbContext>().Outbox.AsNoTracking().OrderByDescending(m => m.Id).FirstAsync());
         Assert.Equal("record", message.SentBy);
-        Assert.Null(message.SecretBody);
+        Assert.Equal(OutboxStates.Sent, message.State);
+        // Record-only (the demo) keeps the encrypted code a day so the outbox page can show it; the purge job then drops it.
+        Assert.NotNull(message.SecretParameters);
+        factory.Time.Advance(TimeSpan.FromDays(1.5));
+        await factory.Services.GetRequiredService<Kernel.Jobs.JobRunner>().RunAsync("outbox_purge", DateTime.UtcNow, "manual", "test", default);
+        var purged = await factory.WithScopeAsync(sp => sp.GetRequiredService<PopulationDbContext>().Outbox.AsNoTracking().FirstAsync(m => m.Id == message.Id));
+        Assert.Null(purged.SecretParameters);
         Assert.NotEqual(System.Text.Encoding.UTF8.GetBytes("13544445555"), message.Recipient);
     }
 

@@ -1,3 +1,4 @@
+using CivicGrid.Kernel.Messaging;
 using CivicGrid.Kernel.Audit;
 using CivicGrid.Kernel.Data;
 using CivicGrid.Kernel.Regions;
@@ -217,28 +218,6 @@ internal enum ClaimEvidence
 /// A notification waiting to go out (reminders, confirmations, sign-in codes). Senders are configuration: the default one
 /// records the message in the platform; SMS or DingTalk senders deliver it. The recipient's number is encrypted.
 /// </summary>
-internal sealed class OutboxMessage
-{
-    public long Id { get; set; }
-    public string Channel { get; set; } = "sms";
-    public byte[] Recipient { get; set; } = [];
-    public string RecipientMasked { get; set; } = "";
-    /// <summary>The text as the platform shows it: a one-time code in it is replaced by asterisks.</summary>
-    public string Body { get; set; } = "";
-
-    /// <summary>
-    /// The text to deliver when it holds a secret (a one-time code): encrypted with the personal-data key and dropped once
-    /// delivered, so a code is never stored in plain text and not kept after it went out.
-    /// </summary>
-    public byte[]? SecretBody { get; set; }
-
-    public DateTime CreatedAt { get; set; }
-    public DateTime? SentAt { get; set; }
-    public string? SentBy { get; set; }
-    public int Attempts { get; set; }
-    public string? LastError { get; set; }
-}
-
 internal enum TenancySource
 {
     /// <summary>Reported by the landlord on the phone page.</summary>
@@ -403,7 +382,7 @@ internal class PopulationDbContext(DbContextOptions options) : DbContext(options
     public DbSet<ImportJob> ImportJobs => Set<ImportJob>();
     public DbSet<Landlord> Landlords => Set<Landlord>();
     public DbSet<RentalProperty> RentalProperties => Set<RentalProperty>();
-    public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
+    public DbSet<Kernel.Messaging.OutboxMessage> Outbox => Set<Kernel.Messaging.OutboxMessage>();
     public DbSet<Tenancy> Tenancies => Set<Tenancy>();
 
     /// <summary>The partial unique index on open tenancies (rental property, tenant's ID blind index) where MoveOut is null.</summary>
@@ -415,6 +394,8 @@ internal class PopulationDbContext(DbContextOptions options) : DbContext(options
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.MapAuditEntries(owner: false);
+        // The platform's outbox (a Kernel table): a message commits with the write that causes it.
+        modelBuilder.MapOutbox(owner: false);
         modelBuilder.Entity<Resident>(e =>
         {
             e.ToTable("residents");
@@ -458,16 +439,6 @@ internal class PopulationDbContext(DbContextOptions options) : DbContext(options
             e.HasIndex(x => new { x.LandlordId, x.AddressId }).IsUnique();
             e.HasIndex(x => x.AddressId);
             e.HasIndex(x => new { x.RegionPath, x.Id });
-        });
-        modelBuilder.Entity<OutboxMessage>(e =>
-        {
-            e.ToTable("outbox");
-            e.Property(x => x.Channel).HasMaxLength(16);
-            e.Property(x => x.RecipientMasked).HasMaxLength(16);
-            e.Property(x => x.Body).HasMaxLength(500);
-            e.Property(x => x.SentBy).HasMaxLength(32);
-            e.Property(x => x.LastError).HasMaxLength(500);
-            e.HasIndex(x => new { x.SentAt, x.Id });
         });
         modelBuilder.Entity<ImportJob>(e =>
         {

@@ -9,7 +9,6 @@ using CivicGrid.Kernel.SignIn;
 using CivicGrid.Kernel.Web;
 using CivicGrid.Places.Contracts;
 using CivicGrid.Population.Data;
-using CivicGrid.Population.Features.Outbox;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Http;

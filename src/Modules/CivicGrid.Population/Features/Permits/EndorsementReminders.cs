@@ -3,7 +3,7 @@ using CivicGrid.Kernel.Context;
 using CivicGrid.Kernel.Jobs;
 using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Population.Data;
-using CivicGrid.Population.Features.Outbox;
+using CivicGrid.Kernel.Messaging;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -18,7 +18,7 @@ namespace CivicGrid.Population.Features.Permits;
 /// (moved away), or the endorsement is more than a year overdue. The platform job <see cref="JobKey"/>, hourly, once per
 /// cluster; a repeated run lapses and reminds nothing twice.
 /// </summary>
-internal sealed class EndorsementReminders(IServiceScopeFactory scopes, OutboxSignal signal, IOptions<PopulationOptions> options, TimeProvider time,
+internal sealed class EndorsementReminders(IServiceScopeFactory scopes, Outbox outbox, IOptions<PopulationOptions> options, TimeProvider time,
     ILogger<EndorsementReminders> logger) : IPlatformJob, IDisposable
 {
     public const string JobKey = "permit_endorsement_reminders";
@@ -57,14 +57,16 @@ internal sealed class EndorsementReminders(IServiceScopeFactory scopes, OutboxSi
                     {
                         Kind = ReminderKind.EndorsementDue, TargetId = p.Id, DueOn = p.EndorsementDue!.Value, RegionPath = p.RegionPath, SentAt = now,
                     });
-                    OutboxSignal.Enqueue(db, protector, protector.Decrypt(p.Phone!),
-                        $"【居住证签注提醒】{p.Name}，您的居住证（{p.PermitNumber}）须于 {p.EndorsementDue:yyyy-MM-dd} 前办理年度签注，请携带身份证到社区或派出所办理。", now);
+                    outbox.EnqueueSms(db, PopulationMessages.EndorsementDue, protector.Decrypt(p.Phone!), new Dictionary<string, string>
+                    {
+                        ["name"] = p.Name, ["number"] = p.PermitNumber ?? "", ["due"] = Kernel.Time.ChinaTime.Date(p.EndorsementDue!.Value),
+                    }, p.RegionPath, $"population.endorsement:{p.Id}:{p.EndorsementDue:yyyyMMdd}");
                 }
                 await db.SaveChangesAsync(ct);
                 sent += due.Count;
                 after = due[^1].Id;
             }
-            if (sent > 0) signal.Notify();
+            if (sent > 0) outbox.Notify();
             return sent;
         }
         finally

@@ -5,7 +5,7 @@ using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Kernel.Web;
 using CivicGrid.Places.Contracts;
 using CivicGrid.Population.Data;
-using CivicGrid.Population.Features.Outbox;
+using CivicGrid.Kernel.Messaging;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -46,11 +46,11 @@ internal static class PermitApi
     }
 
     private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> Issue(long permitId, IssueRequest body, HttpContext http,
-        PopulationDbContext db, PersonalDataProtector protector, OutboxSignal signal, TimeProvider time, CancellationToken ct)
+        PopulationDbContext db, PersonalDataProtector protector, Outbox outbox, TimeProvider time, CancellationToken ct)
     {
-        var (outcome, errors) = await Permits.IssueAsync(db, protector, permitId, body.PermitNumber, http.User.RequiredScope(), Actor.From(http),
+        var (outcome, errors) = await Permits.IssueAsync(db, protector, outbox, permitId, body.PermitNumber, http.User.RequiredScope(), Actor.From(http),
             time.GetUtcNow().UtcDateTime, ct);
-        if (outcome == Permits.Outcome.Done) signal.Notify();
+        if (outcome == Permits.Outcome.Done) outbox.Notify();
         return Answer(outcome, errors);
     }
 

@@ -6,7 +6,7 @@ using CivicGrid.Kernel.Time;
 using CivicGrid.Kernel.Web;
 using CivicGrid.Places.Contracts;
 using CivicGrid.Population.Data;
-using CivicGrid.Population.Features.Outbox;
+using CivicGrid.Kernel.Messaging;
 using Microsoft.EntityFrameworkCore;
 
 namespace CivicGrid.Population.Features.Permits;
@@ -203,7 +203,7 @@ internal static class Permits
     }
 
     /// <summary>Issues an applied permit with its number; the first endorsement falls due a year later. The holder gets an SMS.</summary>
-    public static async Task<(Outcome, FieldErrors)> IssueAsync(PopulationDbContext db, PersonalDataProtector protector, long permitId, string? permitNumber,
+    public static async Task<(Outcome, FieldErrors)> IssueAsync(PopulationDbContext db, PersonalDataProtector protector, Outbox outbox, long permitId, string? permitNumber,
         RegionScope scope, Actor actor, DateTime now, CancellationToken ct)
     {
         var errors = new FieldErrors();
@@ -227,8 +227,10 @@ internal static class Permits
         p.DecidedAt = now;
         p.DecidedBy = actor.UserName;
         if (p.Phone is not null)
-            OutboxSignal.Enqueue(db, protector, protector.Decrypt(p.Phone),
-                $"【居住证】{p.Name}，您的居住证已签发（证号 {permitNumber}），请于 {p.EndorsementDue:yyyy-MM-dd} 前办理年度签注。", now);
+            outbox.EnqueueSms(db, PopulationMessages.PermitIssued, protector.Decrypt(p.Phone), new Dictionary<string, string>
+            {
+                ["name"] = p.Name, ["number"] = permitNumber ?? "", ["due"] = p.EndorsementDue is { } due ? Kernel.Time.ChinaTime.Date(due) : "",
+            }, p.RegionPath, $"population.permit_issued:{p.Id}");
         await db.SaveAuditedAsync(actor, now, "population.permit.issue", $"permit:{p.Id}", null, ct);
         return (Outcome.Done, errors);
     }

@@ -4,7 +4,7 @@ using CivicGrid.Kernel.Jobs;
 using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Places.Contracts;
 using CivicGrid.Population.Data;
-using CivicGrid.Population.Features.Outbox;
+using CivicGrid.Kernel.Messaging;
 using CivicGrid.Population.Features.Tenancies;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -18,7 +18,7 @@ namespace CivicGrid.Population.Features.Reminders;
 /// cluster. Each late report is reminded once: a <see cref="Reminder"/> row (unique by kind, target and due day) commits
 /// with its message, so a run repeated (recovered after a node died, or run now) sends nothing twice.
 /// </summary>
-internal sealed class ReminderService(IServiceScopeFactory scopes, TimeProvider time, IOptionsMonitor<PopulationOptions> options, OutboxSignal signal,
+internal sealed class ReminderService(IServiceScopeFactory scopes, TimeProvider time, IOptionsMonitor<PopulationOptions> options, Outbox outbox,
     ILogger<ReminderService> logger) : IPlatformJob, IDisposable
 {
     public const string JobKey = "late_report_reminders";
@@ -66,7 +66,9 @@ internal sealed class ReminderService(IServiceScopeFactory scopes, TimeProvider 
                         Kind = item.Kind, TargetId = item.TargetId, DueOn = item.Deadline, RegionPath = item.RegionPath, LandlordId = item.LandlordId, SentAt = now,
                     });
                     if (phones.TryGetValue(item.LandlordId, out var phone))
-                        OutboxSignal.Enqueue(db, protector, protector.Decrypt(phone), Message(item, lines.GetValueOrDefault(item.AddressId) ?? ""), now);
+                        outbox.EnqueueSms(db, item.Kind == ReminderKind.MoveInLate ? PopulationMessages.LateMoveIn : PopulationMessages.LateMoveOut,
+                            protector.Decrypt(phone), Parameters(item, lines.GetValueOrDefault(item.AddressId) ?? ""), item.RegionPath,
+                            $"population.reminder:{item.Kind}:{item.TargetId}:{item.Deadline:yyyyMMdd}");
                 }
                 try
                 {
@@ -80,7 +82,7 @@ internal sealed class ReminderService(IServiceScopeFactory scopes, TimeProvider 
                     db.ChangeTracker.Clear();
                 }
             }
-            if (sent > 0) signal.Notify();
+            if (sent > 0) outbox.Notify();
             return sent;
         }
         finally
@@ -89,9 +91,13 @@ internal sealed class ReminderService(IServiceScopeFactory scopes, TimeProvider 
         }
     }
 
-    public static string Message(LateItem item, string address) => item.Kind == ReminderKind.MoveInLate
-        ? $"【萧山基层智治】您的出租房（{address}）租客{Mask.Name(item.TenantName)}于{item.Since:yyyy-MM-dd}入住，应在{item.Deadline:yyyy-MM-dd}前登记，现已逾期，请尽快登录房东页面登记租住信息。"
-        : $"【萧山基层智治】您的出租房（{address}）租客{Mask.Name(item.TenantName)}自{item.Since:yyyy-MM-dd}起已租期届满或迁居他处，退租应在{item.Deadline:yyyy-MM-dd}前登记，现已逾期，请尽快登录房东页面登记退租。";
+    public static Dictionary<string, string> Parameters(LateItem item, string address) => new()
+    {
+        ["address"] = address,
+        ["tenant"] = Mask.Name(item.TenantName),
+        ["since"] = Kernel.Time.ChinaTime.Date(item.Since),
+        ["deadline"] = Kernel.Time.ChinaTime.Date(item.Deadline),
+    };
 
     public void Dispose() => gate.Dispose();
 }
