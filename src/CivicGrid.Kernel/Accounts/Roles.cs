@@ -50,10 +50,12 @@ public static class Permissions
     public const string ManageCalendar = "manage_calendar";
     /// <summary>See the platform's scheduled jobs and run one now (district-wide work: district admins only).</summary>
     public const string RunJobs = "run_jobs";
+    /// <summary>See every outbox message, resend dead letters, edit the message templates (district admins only).</summary>
+    public const string ManageMessages = "manage_messages";
 
     private static readonly Dictionary<string, string[]> Grants = new()
     {
-        [Roles.DistrictAdmin] = [Unmask, ManageAccounts, ReadAudit, EditPlaces, ReadRegister, VerifyResidence, ImportRegister, IngestEvents, ReadUnits, ManageUnits, ManageCalendar, RunJobs],
+        [Roles.DistrictAdmin] = [Unmask, ManageAccounts, ReadAudit, EditPlaces, ReadRegister, VerifyResidence, ImportRegister, IngestEvents, ReadUnits, ManageUnits, ManageCalendar, RunJobs, ManageMessages],
         [Roles.TownOfficer] = [Unmask, EditPlaces, ReadRegister, VerifyResidence, ImportRegister, ReadUnits, ManageUnits],
         [Roles.VillageCadre] = [Unmask, EditPlaces, ReadRegister, VerifyResidence, ImportRegister, ReadUnits],
         [Roles.GridWorker] = [ReadRegister, VerifyResidence, ReadUnits],

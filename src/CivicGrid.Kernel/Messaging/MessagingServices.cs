@@ -10,6 +10,9 @@ namespace CivicGrid.Kernel.Messaging;
 
 public static class MessagingServices
 {
+    /// <summary>A free-text notice (to residents of a grid or village, to staff): not essential, so residents who opted out do not get it.</summary>
+    public const string NoticeKind = "platform.notice";
+
     /// <summary>The outbox, its dispatcher on this node, the channels, and the sign-in code sender.</summary>
     public static IServiceCollection AddMessaging(this IServiceCollection services, IConfiguration config)
     {
@@ -22,6 +25,7 @@ public static class MessagingServices
         services.AddMessageKind(new MessageKind(OutboxCodeSender.Kind, "kernel", "登录验证码", "Sign-in code",
             "【萧山基层智治】您的{purpose}验证码为 {code}，{minutes} 分钟内有效，请勿告诉他人。", "SMS_CIVICGRID_CODE", Essential: true,
             ["purpose", "minutes"], ["code"]));
+        services.AddMessageKind(new MessageKind(NoticeKind, "kernel", "通知", "Notice", "【萧山基层智治】{text}", "SMS_CIVICGRID_NOTICE", Essential: false, ["text"]));
         services.AddPlatformJob<OutboxPurge>("outbox_purge", "清理已发送消息中的验证码", "Purge secrets of sent messages", JobSchedule.Every(TimeSpan.FromHours(1)));
         return services;
     }

@@ -313,6 +313,9 @@ public sealed class Outbox(IEnumerable<MessageKind> kinds, PersonalDataProtector
         return k is null ? m.Body : Render(m.Body, k.SecretNames.ToDictionary(s => s, _ => "******"));
     }
 
+    /// <summary>The full text of a record-only message with its secret, for the demo district's outbox page (the caller audits each view).</summary>
+    public string Reveal(OutboxMessage m) => Delivered(m);
+
     /// <summary>The text to deliver: secrets decrypted into their placeholders. Never logged.</summary>
     internal string Delivered(OutboxMessage m) => m.SecretParameters is null ? m.Body : Render(m.Body, Secrets(m));
 

@@ -53,6 +53,8 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
         ["GET /api/v1/calendar/{year:int}"] = [200],
         ["GET /api/v1/calendar/deadline"] = [200],
         ["POST /api/v1/calendar/{year:int}"] = [403],
+        // One's own inbox: only the caller's messages (filtered by account id).
+        ["GET /api/v1/inbox"] = [200],
     };
 
     private sealed record Foreign(int VillageId, int GridId, long AddressId, string AdminUserId, double Lon, double Lat, long DeclarationId, long ResidentId, long AlertId, long JobId,
@@ -203,6 +205,8 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
             ("year", "2026"),
             // Jobs are the district's: every role but the district admin is refused (403) whatever the key.
             ("key", "audit_retention"),
+            // Message templates are the district's: every role but the district admin is refused.
+            ("kind", "signin.code"),
         })
         {
             url = System.Text.RegularExpressions.Regex.Replace(url, $@"\{{{name}(:[a-z]+)?\}}", value);
@@ -246,6 +250,7 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
             "POST /api/v1/units/{unitId:int}/members" => new { userName = "admin", role = UnitRoles.Member },
             "POST /api/v1/units/{unitId:int}/roster" => new { userName = "admin", start = "2030-02-01 08:00", end = "2030-02-01 20:00" },
             "POST /api/v1/accounts/{userId}/reset-password" => new { password = "Intrude@2026" },
+            "PUT /api/v1/message-templates/{kind}" => new { text = "越权 {code}", smsTemplateCode = "X" },
             // One's own password: the wrong current password is refused (400), whoever asks.
             "POST /api/v1/account/password" => new { currentPassword = "not-the-password", newPassword = "Intrude@2026" },
             _ => null,
@@ -290,7 +295,7 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
             Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{e.Key} anonymous answered {(int)response.StatusCode}");
         }
         // The public ones are few and known.
-        Assert.Equal(["POST /api/v1/account/login", "POST /api/v1/sign-in/codes"], endpoints.Where(e => e.Anonymous).Select(e => e.Key).Order().ToArray());
+        Assert.Equal(["POST /api/v1/account/login", "POST /api/v1/messaging/sms/receipts", "POST /api/v1/messaging/sms/replies", "POST /api/v1/sign-in/codes"], endpoints.Where(e => e.Anonymous).Select(e => e.Key).Order().ToArray());
     }
 
     [Theory]
