@@ -22,6 +22,9 @@ public static class MessagingServices
         services.TryAddSingleton<OutboxDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<OutboxDispatcher>());
         services.AddSingleton<ICodeSender, OutboxCodeSender>();
+        services.TryAddSingleton<ClusterSignal>();
+        services.TryAddSingleton<ClusterListener>();
+        services.AddHostedService(sp => sp.GetRequiredService<ClusterListener>());
         services.AddMessageKind(new MessageKind(OutboxCodeSender.Kind, "kernel", "登录验证码", "Sign-in code",
             "【萧山基层智治】您的{purpose}验证码为 {code}，{minutes} 分钟内有效，请勿告诉他人。", "SMS_CIVICGRID_CODE", Essential: true,
             ["purpose", "minutes"], ["code"]));

@@ -431,4 +431,33 @@ public class OutboxTests
         await Drain(b);
         Assert.Equal(OutboxStates.Sent, (await LoadAsync(factory, stranded)).State);
     }
+
+    [Fact]
+    public async Task MessageOfAWriteThatRollsBack_IsNeverSent_AnUnconfiguredRobot_FailsWithAClearError()
+    {
+        using var gateway = new FakeProvider { Answer = _ => (200, "{\"code\":\"OK\",\"bizId\":\"x\"}") };
+        using var factory = new MessagingFactory(new()
+        {
+            ["CivicGrid:Messaging:Sms:Provider"] = "gateway", ["CivicGrid:Messaging:Sms:GatewayUrl"] = gateway.Url + "/send",
+        });
+        await factory.WithScopeAsync(async sp =>
+        {
+            var db = sp.GetRequiredService<KernelDbContext>();
+            await using var tx = await db.Database.BeginTransactionAsync();
+            sp.GetRequiredService<Outbox>().EnqueueSms(db, MessagingServices.NoticeKind, "13912345000", P(("text", "回滚")), "/");
+            await db.SaveChangesAsync();
+            await tx.RollbackAsync();
+            return 0;
+        });
+        var robot = await EnqueueAsync(factory, (o, db) => o.EnqueueRobot(db, MessagingServices.NoticeKind, Channels.DingTalk, "nobody", P(("text", "x")), "/"));
+        await DrainAsync(factory);
+        Assert.Empty(gateway.Requests);
+        Assert.False(await factory.WithScopeAsync(sp => sp.GetRequiredService<KernelDbContext>().Outbox.AnyAsync(m => m.Body.Contains("回滚"))));
+        var failed = await LoadAsync(factory, robot);
+        Assert.Equal(1, failed.Attempts);
+        Assert.Contains("robot nobody is not configured", failed.LastError);
+        // A template parameter missing is the caller's bug: refused before anything is written.
+        Assert.Throws<ArgumentException>(() => factory.WithScope(sp => sp.GetRequiredService<Outbox>()
+            .EnqueueSms(sp.GetRequiredService<KernelDbContext>(), "signin.code", "13912345000", P(("purpose", "登录")), "/")));
+    }
 }
