@@ -35,6 +35,8 @@ public sealed class PlatformSuite : BenchSuite
             Log("no PostgreSQL: set CIVICGRID_BENCH_PG (or CIVICGRID_TEST_PG) to a server connection string");
             return;
         }
+        if (!args.Contains("--no-outbox")) await OutboxAsync(server, args);
+        if (args.Contains("--outbox-only")) return;
         var database = "cg_bench_" + Guid.NewGuid().ToString("N")[..12];
         await ExecAsync(server, $"CREATE DATABASE {database}");
         var connection = new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
@@ -74,13 +76,102 @@ public sealed class PlatformSuite : BenchSuite
         }
     }
 
-    private static Process StartNode(string id, string connection)
+    /// <summary>
+    /// <c>platform.outbox_messages_per_s</c> and <c>platform.outbox_duplicates</c>: two nodes on one PostgreSQL database deliver
+    /// N queued SMS (10,000; 2,000 with --quick) to a local gateway receiver in this process (rate limits off); the rate is
+    /// messages received over the time from the first to the last, duplicates are outIds received more than once.
+    /// </summary>
+    private async Task OutboxAsync(string server, string[] args)
     {
-        var start = new ProcessStartInfo("dotnet", [typeof(PlatformSuite).Assembly.Location, "platform-node", id])
+        var count = Quick(args) ? 2_000 : 10_000;
+        var database = "cg_bench_" + Guid.NewGuid().ToString("N")[..12];
+        await ExecAsync(server, $"CREATE DATABASE {database}");
+        var connection = new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
+        var key = PersonalDataProtector.GenerateKey();
+        var received = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+        long first = 0, last = 0;
+        var receiver = WebApplication.CreateSlimBuilder();
+        Microsoft.AspNetCore.Hosting.HostingAbstractionsWebHostBuilderExtensions.UseUrls(receiver.WebHost, "http://127.0.0.1:0");
+        receiver.Logging.ClearProviders();
+        await using var gateway = receiver.Build();
+        gateway.MapPost("/sms", async (Microsoft.AspNetCore.Http.HttpRequest http) =>
+        {
+            using var json = await System.Text.Json.JsonDocument.ParseAsync(http.Body);
+            received.AddOrUpdate(json.RootElement.GetProperty("outId").GetString()!, 1, (_, n) => n + 1);
+            var now = Stopwatch.GetTimestamp();
+            Interlocked.CompareExchange(ref first, now, 0);
+            Interlocked.Exchange(ref last, now);
+            return Microsoft.AspNetCore.Http.Results.Text("{\"code\":\"OK\",\"bizId\":\"b\"}", "application/json");
+        });
+        await gateway.StartAsync();
+        var url = gateway.Urls.First() + "/sms";
+        var nodes = new List<Process>();
+        try
+        {
+            nodes.Add(StartNode("outbox-a", connection, "outbox", key, url));
+            await WaitAsync(connection, "SELECT count(*) FROM qrtz_scheduler_state WHERE instance_name = 'outbox-a'", 1, TimeSpan.FromMinutes(3));
+            nodes.Add(StartNode("outbox-b", connection, "outbox", key, url));
+            await WaitAsync(connection, "SELECT count(*) FROM qrtz_scheduler_state", 2, TimeSpan.FromMinutes(3));
+            // Queue the messages as a module's write would (recipients encrypted with the nodes' key), in one transaction.
+            using var protector = new PersonalDataProtector(new PersonalDataOptions { Key = key });
+            await using (var c = new NpgsqlConnection(connection))
+            {
+                await c.OpenAsync();
+                var now = DateTime.UtcNow;
+                await using var writer = await c.BeginBinaryImportAsync(
+                    "COPY outbox_messages (\"Kind\", \"Channel\", \"Recipient\", \"RecipientMasked\", \"Body\", \"Parameters\", \"TemplateCode\", \"IdempotencyKey\", \"State\", \"Essential\", \"SourceModule\", \"RegionPath\", \"Attempts\", \"NextAttemptAt\", \"CreatedAt\") FROM STDIN (FORMAT BINARY)");
+                for (var i = 0; i < count; i++)
+                {
+                    var phone = $"139{i:00000000}";
+                    await writer.StartRowAsync();
+                    await writer.WriteAsync("platform.notice");
+                    await writer.WriteAsync("sms");
+                    await writer.WriteAsync(protector.Encrypt(phone));
+                    await writer.WriteAsync(Mask.Phone(phone));
+                    await writer.WriteAsync($"【萧山基层智治】通知 {i}");
+                    await writer.WriteAsync($"{{\"text\":\"通知 {i}\"}}");
+                    await writer.WriteAsync("SMS_CIVICGRID_NOTICE");
+                    await writer.WriteAsync($"bench:{i}");
+                    await writer.WriteAsync("pending");
+                    await writer.WriteAsync(true);
+                    await writer.WriteAsync("bench");
+                    await writer.WriteAsync("/");
+                    await writer.WriteAsync(0);
+                    await writer.WriteAsync(now, NpgsqlTypes.NpgsqlDbType.TimestampTz);
+                    await writer.WriteAsync(now, NpgsqlTypes.NpgsqlDbType.TimestampTz);
+                }
+                await writer.CompleteAsync();
+            }
+            Log($"queued {count} messages; two nodes deliver them");
+            await WaitAsync(connection, "SELECT count(*) FROM outbox_messages WHERE \"State\" = 'sent'", count, TimeSpan.FromMinutes(10));
+            var seconds = Stopwatch.GetElapsedTime(first, last).TotalSeconds;
+            var byNode = await ScalarAsync(connection, "SELECT string_agg(n, ', ') FROM (SELECT \"SentBy\" || ' ' || count(*) AS n FROM outbox_messages GROUP BY \"SentBy\") x");
+            Log($"received {received.Count} distinct of {count} in {seconds:0.00} s ({byNode})");
+            Result("outbox_messages_per_s", received.Count / Math.Max(seconds, 0.001), "msg/s");
+            Result("outbox_duplicates", received.Values.Sum(n => n - 1), "messages");
+        }
+        finally
+        {
+            foreach (var p in nodes)
+            {
+                if (!p.HasExited) p.Kill(entireProcessTree: true);
+                p.Dispose();
+            }
+            await gateway.StopAsync();
+            NpgsqlConnection.ClearAllPools();
+            await ExecAsync(server, $"DROP DATABASE IF EXISTS {database} WITH (FORCE)");
+        }
+    }
+
+    private static Process StartNode(string id, string connection, string mode = "jobs", string? key = null, string? smsUrl = null)
+    {
+        var start = new ProcessStartInfo("dotnet", [typeof(PlatformSuite).Assembly.Location, "platform-node", id, mode])
         {
             UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true,
         };
         start.Environment["CIVICGRID_NODE_DB"] = connection;
+        if (key is not null) start.Environment["CIVICGRID_NODE_KEY"] = key;
+        if (smsUrl is not null) start.Environment["CIVICGRID_NODE_SMS_URL"] = smsUrl;
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, e) => { };
         process.ErrorDataReceived += (_, e) => { if (e.Data is { Length: > 0 } line && line.Contains("fail", StringComparison.OrdinalIgnoreCase)) Log($"{id}: {line}"); };
@@ -169,13 +260,24 @@ public static class PlatformNode
         {
             ["CivicGrid:Database:Provider"] = "postgres",
             ["CivicGrid:Database:ConnectionString"] = Environment.GetEnvironmentVariable("CIVICGRID_NODE_DB"),
-            ["CivicGrid:PersonalData:Key"] = PersonalDataProtector.GenerateKey(),
+            ["CivicGrid:PersonalData:Key"] = Environment.GetEnvironmentVariable("CIVICGRID_NODE_KEY") ?? PersonalDataProtector.GenerateKey(),
             ["CivicGrid:Jobs:NodeId"] = args[0],
             ["urls"] = "http://127.0.0.1:0",
         });
+        var outbox = args.Length > 1 && args[1] == "outbox";
+        if (outbox)
+        {
+            // The outbox run: SMS through a gateway (the suite's receiver), no slow job.
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["CivicGrid:Messaging:Sms:Provider"] = "gateway",
+                ["CivicGrid:Messaging:Sms:GatewayUrl"] = Environment.GetEnvironmentVariable("CIVICGRID_NODE_SMS_URL"),
+                ["CivicGrid:Messaging:PollInterval"] = "00:00:00.200",
+            });
+        }
         builder.AddPlatform();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddPlatformJob<SlowJob>(PlatformSuite.Job, "基准：长任务", "Bench: slow job", JobSchedule.Every(TimeSpan.FromSeconds(2)));
+        if (!outbox) builder.Services.AddPlatformJob<SlowJob>(PlatformSuite.Job, "基准：长任务", "Bench: slow job", JobSchedule.Every(TimeSpan.FromSeconds(2)));
         await using var app = builder.Build();
         await app.Services.MigrateAllAsync(CancellationToken.None);
         await app.RunAsync();

@@ -51,12 +51,41 @@ public sealed class OutboxDispatcher(IDbContextFactory<KernelDbContext> factory,
         var ids = await ClaimAsync(db, batch, ct);
         if (ids.Count == 0) return 0;
         var messages = await db.Set<OutboxMessage>().Where(m => ids.Contains(m.Id)).OrderBy(m => m.Id).ToListAsync(ct);
-        foreach (var message in messages)
+        // SMS through the gateway is the bulk (reminders, notices to a village): sent side by side, saved once per batch. The
+        // others go one by one in order (robots and 浙政钉 count what was sent before them; the inbox writes through this context).
+        var gateway = string.Equals(settings.Sms.Provider, "gateway", StringComparison.OrdinalIgnoreCase);
+        var bulk = gateway ? messages.Where(m => m.Channel == Channels.Sms).ToList() : [];
+        if (bulk.Count > 0) await DeliverBulkSmsAsync(db, bulk, ct);
+        foreach (var message in messages.Except(bulk))
         {
             ct.ThrowIfCancellationRequested();
-            await DeliverAsync(db, message, ct);
+            var now = time.GetUtcNow();
+            Apply(message, await AttemptAsync(message, () => SendAsync(db, message, now, ct), ct), now);
+            await db.SaveChangesAsync(ct);
         }
         return messages.Count;
+    }
+
+    private async Task DeliverBulkSmsAsync(KernelDbContext db, List<OutboxMessage> messages, CancellationToken ct)
+    {
+        var phones = messages.ToDictionary(m => m.Id, outbox.RecipientOf);
+        var indexes = messages.Where(m => !m.Essential).ToDictionary(m => m.Id, m => outbox.OptOutIndex(phones[m.Id]));
+        var wanted = indexes.Values.Distinct().ToList();
+        var optedOut = wanted.Count == 0 ? [] : (await db.Set<MessageOptOut>().AsNoTracking().Where(o => wanted.Contains(o.PhoneIndex)).Select(o => o.PhoneIndex).ToListAsync(ct)).ToHashSet();
+        var client = http.CreateClient("messaging");
+        var results = new System.Collections.Concurrent.ConcurrentDictionary<long, Delivery>();
+        await Parallel.ForEachAsync(messages, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (m, token) =>
+        {
+            results[m.Id] = indexes.TryGetValue(m.Id, out var index) && optedOut.Contains(index)
+                ? new Delivery(false, OutboxStates.OptedOut)
+                : await AttemptAsync(m, () => ChannelProtocols.SmsGatewayAsync(client, settings.Sms, phones[m.Id], m.TemplateCode, outbox.GatewayParameters(m),
+                    m.IdempotencyKey, token), token);
+        });
+        var now = time.GetUtcNow();
+        foreach (var m in messages) Apply(m, results[m.Id], now);
+        // A node killed between sending and this save: the lease runs out and another node sends them again, with the same
+        // outId, which the gateway uses to drop the repeat.
+        await db.SaveChangesAsync(ct);
     }
 
     private async Task<List<long>> ClaimAsync(KernelDbContext db, int batch, CancellationToken ct)
@@ -98,20 +127,23 @@ public sealed class OutboxDispatcher(IDbContextFactory<KernelDbContext> factory,
         command.Parameters.Add(p);
     }
 
-    private async Task DeliverAsync(KernelDbContext db, OutboxMessage message, CancellationToken ct)
+    private static async Task<Delivery> AttemptAsync(OutboxMessage message, Func<Task<Delivery>> send, CancellationToken ct)
     {
-        var now = time.GetUtcNow();
-        Delivery delivery;
         try
         {
-            delivery = await SendAsync(db, message, now, ct);
+            return await send();
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or InvalidOperationException or System.Text.Json.JsonException
-            or MailKit.Net.Smtp.SmtpCommandException or MailKit.Net.Smtp.SmtpProtocolException or System.Net.Sockets.SocketException or IOException)
+            or MailKit.Net.Smtp.SmtpCommandException or MailKit.Net.Smtp.SmtpProtocolException or System.Net.Sockets.SocketException or IOException
+            or FormatException)
         {
             if (ct.IsCancellationRequested) throw;
-            delivery = Delivery.Failed(message.Channel, e.GetType().Name + ": " + e.Message);
+            return Delivery.Failed(message.Channel, e.GetType().Name + ": " + e.Message);
         }
+    }
+
+    private void Apply(OutboxMessage message, Delivery delivery, DateTimeOffset now)
+    {
         message.LeaseOwner = null;
         message.LeaseUntil = null;
         if (delivery.Ok)
@@ -153,7 +185,6 @@ public sealed class OutboxDispatcher(IDbContextFactory<KernelDbContext> factory,
             logger.LogWarning("Outbox message {Id} ({Kind}, {Channel}) to {Recipient} failed, attempt {Attempt}: {Error}",
                 message.Id, message.Kind, message.Channel, message.RecipientMasked, message.Attempts, message.LastError);
         }
-        await db.SaveChangesAsync(ct);
     }
 
     public static TimeSpan Backoff(int attempts) => TimeSpan.FromSeconds(Math.Min(3600, 30 * Math.Pow(2, Math.Max(0, attempts - 1))));
