@@ -31,6 +31,10 @@ public class KernelDbContext(DbContextOptions options) : IdentityDbContext<Staff
     public DbSet<Calendar.CalendarVersion> CalendarVersions => Set<Calendar.CalendarVersion>();
     public DbSet<Jobs.JobRun> JobRuns => Set<Jobs.JobRun>();
 
+    public DbSet<Files.StoredFile> StoredFiles => Set<Files.StoredFile>();
+
+    public DbSet<Files.FileChunk> FileChunks => Set<Files.FileChunk>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);
@@ -39,6 +43,7 @@ public class KernelDbContext(DbContextOptions options) : IdentityDbContext<Staff
         builder.MapUnits();
         Calendar.CalendarModel.MapCalendar(builder);
         Jobs.JobRunModel.MapJobRuns(builder);
+        Files.FileModel.MapFiles(builder);
         builder.Entity<SignIn.OneTimeCode>(e =>
         {
             e.ToTable("sign_in_codes");
