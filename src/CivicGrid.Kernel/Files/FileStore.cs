@@ -175,21 +175,21 @@ public sealed class FileStore(KernelDbContext db, IOptions<FilesOptions> options
     /// The files among <paramref name="ids"/> that <paramref name="acting"/> uploaded and nobody owns yet, of <paramref name="kind"/>:
     /// an owner checks this before it saves, so that a wrong id is a field error and not a half-written record.
     /// </summary>
-    public async Task<bool> AllAttachableAsync(IReadOnlyCollection<Guid> ids, string kind, Acting acting, CancellationToken ct)
+    public async Task<bool> AllAttachableAsync(IReadOnlyCollection<Guid> ids, string kind, Actor actor, CancellationToken ct)
     {
         if (ids.Count == 0) return true;
         var distinct = ids.Distinct().ToList();
         var found = await db.StoredFiles.AsNoTracking()
-            .CountAsync(f => distinct.Contains(f.Id) && f.OwnerId == null && f.Kind == kind && f.UploadedBy == acting.UserName, ct);
+            .CountAsync(f => distinct.Contains(f.Id) && f.OwnerId == null && f.Kind == kind && f.UploadedBy == actor.UserName, ct);
         return found == distinct.Count;
     }
 
     /// <summary>Gives the files their owner and the owner's region (one statement); returns how many were attached.</summary>
-    public async Task<int> AttachAsync(IReadOnlyCollection<Guid> ids, string module, string ownerId, string regionPath, Acting acting, CancellationToken ct)
+    public async Task<int> AttachAsync(IReadOnlyCollection<Guid> ids, string module, string ownerId, string regionPath, Actor actor, CancellationToken ct)
     {
         if (ids.Count == 0) return 0;
         var distinct = ids.Distinct().ToList();
-        var files = await db.StoredFiles.Where(f => distinct.Contains(f.Id) && f.OwnerId == null && f.UploadedBy == acting.UserName).ToListAsync(ct);
+        var files = await db.StoredFiles.Where(f => distinct.Contains(f.Id) && f.OwnerId == null && f.UploadedBy == actor.UserName).ToListAsync(ct);
         foreach (var f in files)
         {
             f.OwnerModule = module;
@@ -197,7 +197,7 @@ public sealed class FileStore(KernelDbContext db, IOptions<FilesOptions> options
             f.RegionPath = regionPath;
         }
         if (files.Count == 0) return 0;
-        await db.SaveAuditedAsync(acting.Actor, time.GetUtcNow().UtcDateTime, "file.attach", $"{module}:{ownerId}",
+        await db.SaveAuditedAsync(actor, time.GetUtcNow().UtcDateTime, "file.attach", $"{module}:{ownerId}",
             $"files={string.Join(',', files.Select(f => f.Id))}", ct);
         return files.Count;
     }
