@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace CivicGrid.Kernel.Files;
 
@@ -24,8 +25,11 @@ public static class FilesApi
     {
         var files = api.MapGroup("/files").WithTags("Platform")
             .RequireAuthorization(p => p.RequireAssertion(c => Acting.From(c.User, null).IsStaff));
-        // The largest kind plus room for the form's other parts; one byte over a kind's own limit is refused by the handler.
-        files.MapPost("/", Upload).DisableAntiforgery().WithMetadata(new RequestSizeLimitAttribute(new FilesOptions().DocumentMaxBytes + 1024 * 1024))
+        // The server's body limit: the largest kind plus room for the form's other parts; one byte over a kind's own limit is
+        // refused by the handler with a message naming the field.
+        var limits = ((IEndpointRouteBuilder)api).ServiceProvider.GetRequiredService<IOptions<FilesOptions>>().Value;
+        files.MapPost("/", Upload).DisableAntiforgery()
+            .WithMetadata(new RequestSizeLimitAttribute(Math.Max(limits.PhotoMaxBytes, limits.DocumentMaxBytes) + 1024 * 1024))
             .WithName("UploadFile").WithSummary("上传照片或文档（multipart：file、kind=photo|document、keepLocation） / Upload a photo or document (multipart: file, kind=photo|document, keepLocation)");
         files.MapGet("/{fileId:guid}", Download)
             .WithName("DownloadFile").WithSummary("下载文件（按归属模块的规则与辖区核查） / Download a file (checked by its owner's policy and region)");
