@@ -55,6 +55,9 @@ public static class FilesApi
     {
         var acting = Acting.From(http);
         if (!http.Request.HasFormContentType) return Problems.Field("file", "请以 multipart/form-data 上传文件", "send the file as multipart/form-data");
+        // Kestrel's own limit (30 MB by default) would cut a 50 MB document short: this endpoint's limit is the largest kind's.
+        if (http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } body)
+            body.MaxRequestBodySize = Math.Max(store.Options.PhotoMaxBytes, store.Options.DocumentMaxBytes) + 1024 * 1024;
         IFormCollection form;
         try
         {
