@@ -40,6 +40,12 @@ public class FieldWorkTests(BrowserFixture browser)
         await card.WaitForAsync();
         await card.GetByRole(AriaRole.Button, new() { Name = "登记走访" }).ClickAsync();
         await card.GetByText("核实无误").WaitForAsync();
+        // A photo from the phone's camera (the input asks for the rear camera), checked and stored before the visit is saved.
+        var input = card.Locator("#visit-photos");
+        Assert.Equal("environment", await input.GetAttributeAsync("capture"));
+        Assert.Equal("image/*", await input.GetAttributeAsync("accept"));
+        await input.SetInputFilesAsync(new FilePayload { Name = "IMG_0042.JPG", MimeType = "image/jpeg", Buffer = TestImages.JpegWithExif(640, 480, 6, 30.18, 120.26) });
+        await card.Locator("#visit-photo-list img").WaitForAsync();
         await phone.ScreenshotAsync(new() { Path = Shot("visits-phone.png"), FullPage = true });
         await card.GetByRole(AriaRole.Button, new() { Name = "保存走访" }).ClickAsync();
         await card.WaitForAsync(new() { State = WaitForSelectorState.Detached });
@@ -48,6 +54,11 @@ public class FieldWorkTests(BrowserFixture browser)
         var status = await browser.Factory.WithScopeAsync(sp => sp.GetRequiredService<PopulationDbContext>().Declarations.AsNoTracking()
             .Where(d => d.Id == declaration.Id).Select(d => d.Status).SingleAsync());
         Assert.Equal(DeclarationStatus.Confirmed, status);
+        var photo = await browser.Factory.WithScopeAsync(sp => sp.GetRequiredService<CivicGrid.Kernel.Data.KernelDbContext>().StoredFiles.AsNoTracking()
+            .Where(f => f.OwnerModule == "population.visit" && f.UploadedBy == "grid").OrderByDescending(f => f.UploadedAt).FirstAsync());
+        Assert.Equal((480, 640), (photo.Width, photo.Height));
+        // The box was not ticked: no position kept.
+        Assert.Null(photo.Latitude);
     }
 
     [Fact]

@@ -35,6 +35,10 @@ public class KernelDbContext(DbContextOptions options) : IdentityDbContext<Staff
 
     public DbSet<Messaging.InboxItem> Inbox => Set<Messaging.InboxItem>();
 
+    public DbSet<Files.StoredFile> StoredFiles => Set<Files.StoredFile>();
+
+    public DbSet<Files.FileChunk> FileChunks => Set<Files.FileChunk>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);
@@ -44,6 +48,7 @@ public class KernelDbContext(DbContextOptions options) : IdentityDbContext<Staff
         Calendar.CalendarModel.MapCalendar(builder);
         Jobs.JobRunModel.MapJobRuns(builder);
         Messaging.OutboxModel.MapMessaging(builder);
+        Files.FileModel.MapFiles(builder);
         builder.Entity<SignIn.OneTimeCode>(e =>
         {
             e.ToTable("sign_in_codes");

@@ -55,10 +55,12 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
         ["POST /api/v1/calendar/{year:int}"] = [403],
         // One's own inbox: only the caller's messages (filtered by account id).
         ["GET /api/v1/inbox"] = [200],
+        // Every staff member may upload a photo or document; it lands in the caller's own region, owned by nobody yet.
+        ["POST /api/v1/files"] = [201],
     };
 
     private sealed record Foreign(int VillageId, int GridId, long AddressId, string AdminUserId, double Lon, double Lat, long DeclarationId, long ResidentId, long AlertId, long JobId,
-        long PropertyId, long TenancyId, long PermitId, int UnitId, long ShiftId);
+        long PropertyId, long TenancyId, long PermitId, int UnitId, long ShiftId, Guid FileId);
 
     // Landlord endpoints take only the landlord cookie: a staff cookie is no landlord, so they answer 401.
     private static bool LandlordOnly(string key) => key.Contains(" /api/v1/landlord/", StringComparison.Ordinal);
@@ -179,8 +181,25 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
                 await kernel.SaveChangesAsync();
             }
             var shift = await kernel.UnitShifts.FirstAsync(x => x.UnitId == unit.Id);
+            // A photo of 光明村 attached to a visit record there (the visit policy would admit its area's workers), and unattached
+            // uploads of the district admin: neither is anyone else's.
+            var file = await kernel.StoredFiles.FirstOrDefaultAsync(x => x.RegionPath == grid.RegionPath);
+            if (file is null)
+            {
+                var jpeg = TestImages.Jpeg(8, 8);
+                var hash = CivicGrid.Kernel.Files.FileStore.HashOf(jpeg);
+                file = new CivicGrid.Kernel.Files.StoredFile
+                {
+                    Id = Guid.CreateVersion7(), Hash = hash, ThumbnailHash = hash, Kind = "photo", ContentType = "image/jpeg", Size = jpeg.Length,
+                    OwnerModule = "population.visit", OwnerId = "987654321", RegionPath = grid.RegionPath, UploadedBy = "admin", UploadedAt = DateTime.UtcNow,
+                    Latitude = 30.1, Longitude = 120.2,
+                };
+                kernel.StoredFiles.Add(file);
+                if (!await kernel.FileChunks.AnyAsync(c => c.Hash == hash)) kernel.FileChunks.Add(new CivicGrid.Kernel.Files.FileChunk { Hash = hash, Index = 0, Data = jpeg });
+                await kernel.SaveChangesAsync();
+            }
             return new Foreign(village.Id, grid.Id, address.Id, admin!.Id, address.Lon, address.Lat, declaration.Id, resident.Id, alert.Id, job.Id,
-                tenancy.RentalPropertyId, tenancy.Id, permit.Id, unit.Id, shift.Id);
+                tenancy.RentalPropertyId, tenancy.Id, permit.Id, unit.Id, shift.Id, file.Id);
         });
     }
 
@@ -202,7 +221,7 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
             ("declarationId", f.DeclarationId.ToString()), ("residentId", f.ResidentId.ToString()), ("alertId", f.AlertId.ToString()), ("jobId", f.JobId.ToString()),
             ("tenancyId", f.TenancyId.ToString()), ("permitId", f.PermitId.ToString()), ("name", "flagged_numbers"),
             ("propertyId", f.PropertyId.ToString()), ("unitId", f.UnitId.ToString()), ("shiftId", f.ShiftId.ToString()),
-            ("year", "2026"),
+            ("year", "2026"), ("fileId", f.FileId.ToString()),
             // Jobs are the district's: every role but the district admin is refused (403) whatever the key.
             ("key", "audit_retention"),
             // Message templates are the district's: every role but the district admin is refused.
@@ -258,6 +277,10 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
         if (key is "POST /api/v1/units/{unitId:int}/roster/import")
         {
             return new MultipartFormDataContent { { new ByteArrayContent(Encoding.UTF8.GetBytes("用户名,开始时间,结束时间\nadmin,2030-03-01 08:00,2030-03-01 20:00\n")), "file", "roster.csv" } };
+        }
+        if (key is "POST /api/v1/files")
+        {
+            return new MultipartFormDataContent { { new ByteArrayContent(TestImages.Png(4, 4)), "file", "matrix.png" }, { new StringContent("photo"), "kind" } };
         }
         if (key is "POST /api/v1/calendar/{year:int}")
         {

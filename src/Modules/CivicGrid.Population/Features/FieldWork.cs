@@ -18,6 +18,7 @@ internal static class FieldWork
         services.AddSingleton(new RegionPanel(10, typeof(Pages.Figures.RegionFiguresPanel)));
         services.AddSingleton(new NavEntry(23, "人口概况", "Population figures", "population/figures", "people",
             Roles.DistrictAdmin, Roles.TownOfficer, Roles.VillageCadre));
+        services.AddSingleton(Visits.Visits.PhotoPolicy);
         services.AddSingleton(new NavEntry(24, "必到必访", "Visits", "visits", "home", Roles.VillageCadre, Roles.GridWorker));
         services.AddSingleton(new NavEntry(25, "居住证", "Residence permits", "permits", "policy",
             Roles.DistrictAdmin, Roles.TownOfficer, Roles.VillageCadre, Roles.GridWorker));

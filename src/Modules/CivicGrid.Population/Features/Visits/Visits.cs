@@ -1,6 +1,7 @@
 using CivicGrid.Kernel;
 using CivicGrid.Kernel.Accounts;
 using CivicGrid.Kernel.Audit;
+using CivicGrid.Kernel.Files;
 using CivicGrid.Kernel.PersonalData;
 using CivicGrid.Kernel.Regions;
 using CivicGrid.Kernel.Web;
@@ -12,6 +13,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace CivicGrid.Population.Features.Visits;
@@ -35,10 +37,13 @@ internal sealed class VisitForm
     /// <summary>Confirmed, NotHome, Discrepancy or Advised.</summary>
     public string? Outcome { get; set; }
     public string? Note { get; set; }
+
+    /// <summary>Photos uploaded first with POST /api/v1/files (kind=photo) by the same worker; at most <see cref="Visits.MaxPhotos"/>.</summary>
+    public List<Guid>? Photos { get; set; }
 }
 
 internal sealed record VisitDto(long Id, long AddressId, string Address, VisitTarget Target, long? TargetId, VisitOutcome Outcome, string? Note,
-    DateTime VisitedAt, string VisitedBy);
+    DateTime VisitedAt, string VisitedBy, IReadOnlyList<Guid>? Photos = null);
 
 /// <summary>
 /// 必到必访: grid workers (and cadres for their village) see the declarations still pending and the tenancies nobody has checked
@@ -49,6 +54,18 @@ internal static class Visits
 {
     public const int MaxItems = 200;
     public const int MaxNoteLength = 500;
+    public const int MaxPhotos = 9;
+
+    /// <summary>The owner of a visit's photos in the platform's file store: whoever may see the visit may see its photos.</summary>
+    public const string PhotoOwner = "population.visit";
+
+    public static FileOwnerPolicy PhotoPolicy => new(PhotoOwner, async (services, acting, file, ct) =>
+    {
+        if (!acting.Has(Permissions.VerifyResidence) || acting.Scope is not { } scope || !long.TryParse(file.OwnerId, out var visitId)) return false;
+        var db = services.GetRequiredService<PopulationDbContext>();
+        var path = await db.Visits.AsNoTracking().Where(v => v.Id == visitId).Select(v => v.RegionPath).FirstOrDefaultAsync(ct);
+        return path is not null && scope.Contains(path);
+    });
 
     public static string OutcomeTitle(VisitOutcome o) => o switch
     {
@@ -125,6 +142,8 @@ internal static class Visits
             errors.Add("note", $"备注最多 {MaxNoteLength} 字", $"note is at most {MaxNoteLength} characters");
         if (outcome == VisitOutcome.Discrepancy && string.IsNullOrEmpty(note))
             errors.Add("note", "信息不符时须在备注中说明", "a note is required when the outcome is Discrepancy");
+        if (form.Photos is { Count: > MaxPhotos })
+            errors.Add("photos", $"每次走访最多 {MaxPhotos} 张照片", $"a visit has at most {MaxPhotos} photos");
         return errors;
     }
 
@@ -135,9 +154,12 @@ internal static class Visits
     /// An address or target outside the area is not found.
     /// </summary>
     public static async Task<RecordResult> RecordAsync(PopulationDbContext db, AddressDirectory addresses, PersonalDataProtector protector, VisitForm form,
-        RegionScope scope, Actor actor, DateTime now, CancellationToken ct)
+        RegionScope scope, Actor actor, DateTime now, CancellationToken ct, FileStore? files = null)
     {
         var errors = Validate(form, out var target, out var outcome);
+        var photos = form.Photos ?? [];
+        if (!errors.Any && photos.Count > 0 && (files is null || !await files.AllAttachableAsync(photos, FileKinds.Photo, actor, ct)))
+            errors.Add("photos", "照片须由您本人刚刚上传（kind=photo）且尚未用于其他记录", "photos must be your own fresh uploads (kind=photo) not yet used elsewhere");
         if (errors.Any) return new RecordResult(null, errors, false);
         var address = await addresses.FindAsync(form.AddressId!.Value, ct);
         if (address is null || !scope.Contains(address.RegionPath)) return new RecordResult(null, errors, true);
@@ -171,17 +193,23 @@ internal static class Visits
         {
             await db.SaveChangesAsync(ct);
         }
+        // The photos are the Kernel's rows: attached right after the visit is saved (checked above, so only a race with the
+        // same worker's other tab can leave one out).
+        if (photos.Count > 0) await files!.AttachAsync(photos, PhotoOwner, visit.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), visit.RegionPath, actor, ct);
         return new RecordResult(visit, errors, false);
     }
 
     public static async Task<List<VisitDto>> HistoryAsync(PopulationDbContext db, AddressDirectory addresses, RegionScope scope, CancellationToken ct,
-        int limit = MaxItems)
+        int limit = MaxItems, FileStore? files = null)
     {
         var rows = await db.Visits.AsNoTracking().InScope(scope).OrderByDescending(v => v.VisitedAt).ThenByDescending(v => v.Id).Take(limit).ToListAsync(ct);
         var lines = await addresses.LinesAsync(rows.Select(v => v.AddressId), ct);
+        var photos = files is null ? [] : await files.ListAsync(PhotoOwner, rows.Select(v => Key(v.Id)), ct);
         return rows.Select(v => new VisitDto(v.Id, v.AddressId, lines.GetValueOrDefault(v.AddressId, ""), v.Target, v.TargetId, v.Outcome, v.Note,
-            v.VisitedAt, v.VisitedBy)).ToList();
+            v.VisitedAt, v.VisitedBy, photos.GetValueOrDefault(Key(v.Id)) ?? [])).ToList();
     }
+
+    private static string Key(long visitId) => visitId.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static async Task<Results<Ok<DueList>, ProblemHttpResult>> Due(int? region, HttpContext http, PopulationDbContext db, RegionDirectory regions,
         AddressDirectory addresses, IOptions<PopulationOptions> options, TimeProvider time, CancellationToken ct)
@@ -192,22 +220,22 @@ internal static class Visits
     }
 
     private static async Task<Results<Created<VisitDto>, ValidationProblem, ProblemHttpResult>> Record(VisitForm body, HttpContext http,
-        PopulationDbContext db, AddressDirectory addresses, PersonalDataProtector protector, TimeProvider time, CancellationToken ct)
+        PopulationDbContext db, AddressDirectory addresses, PersonalDataProtector protector, FileStore files, TimeProvider time, CancellationToken ct)
     {
-        var result = await RecordAsync(db, addresses, protector, body, http.User.RequiredScope(), Actor.From(http), time.GetUtcNow().UtcDateTime, ct);
+        var result = await RecordAsync(db, addresses, protector, body, http.User.RequiredScope(), Actor.From(http), time.GetUtcNow().UtcDateTime, ct, files);
         if (result.Errors.Any) return result.Errors.ToProblem();
         if (result.NotFound || result.Visit is not { } v)
             return Problems.NotFound("地址或走访对象不存在，或不在您的辖区内", "Address or visit target not found, or outside your area");
         var line = (await addresses.LinesAsync([v.AddressId], ct)).GetValueOrDefault(v.AddressId, "");
         return TypedResults.Created($"/api/v1/visits?region={http.User.RequiredScope().RegionId}",
-            new VisitDto(v.Id, v.AddressId, line, v.Target, v.TargetId, v.Outcome, v.Note, v.VisitedAt, v.VisitedBy));
+            new VisitDto(v.Id, v.AddressId, line, v.Target, v.TargetId, v.Outcome, v.Note, v.VisitedAt, v.VisitedBy, body.Photos?.Distinct().ToList() ?? []));
     }
 
     private static async Task<Results<Ok<List<VisitDto>>, ProblemHttpResult>> History(int? region, HttpContext http, PopulationDbContext db,
-        RegionDirectory regions, AddressDirectory addresses, CancellationToken ct)
+        RegionDirectory regions, AddressDirectory addresses, FileStore files, CancellationToken ct)
     {
         var area = await AreaAsync(regions, region, http.User.RequiredScope(), ct);
         if (area is null) return Problems.RegionNotFound();
-        return TypedResults.Ok(await HistoryAsync(db, addresses, area, ct));
+        return TypedResults.Ok(await HistoryAsync(db, addresses, area, ct, files: files));
     }
 }
