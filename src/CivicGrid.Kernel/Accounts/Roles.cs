@@ -52,12 +52,14 @@ public static class Permissions
     public const string RunJobs = "run_jobs";
     /// <summary>See every outbox message, resend dead letters, edit the message templates (district admins only).</summary>
     public const string ManageMessages = "manage_messages";
+    /// <summary>Send a notice by SMS to the residents of one's area (a grid, a village, a town) who have not opted out.</summary>
+    public const string SendNotices = "send_notices";
 
     private static readonly Dictionary<string, string[]> Grants = new()
     {
-        [Roles.DistrictAdmin] = [Unmask, ManageAccounts, ReadAudit, EditPlaces, ReadRegister, VerifyResidence, ImportRegister, IngestEvents, ReadUnits, ManageUnits, ManageCalendar, RunJobs, ManageMessages],
-        [Roles.TownOfficer] = [Unmask, EditPlaces, ReadRegister, VerifyResidence, ImportRegister, ReadUnits, ManageUnits],
-        [Roles.VillageCadre] = [Unmask, EditPlaces, ReadRegister, VerifyResidence, ImportRegister, ReadUnits],
+        [Roles.DistrictAdmin] = [Unmask, ManageAccounts, ReadAudit, EditPlaces, ReadRegister, VerifyResidence, ImportRegister, IngestEvents, ReadUnits, ManageUnits, ManageCalendar, RunJobs, ManageMessages, SendNotices],
+        [Roles.TownOfficer] = [Unmask, EditPlaces, ReadRegister, VerifyResidence, ImportRegister, ReadUnits, ManageUnits, SendNotices],
+        [Roles.VillageCadre] = [Unmask, EditPlaces, ReadRegister, VerifyResidence, ImportRegister, ReadUnits, SendNotices],
         [Roles.GridWorker] = [ReadRegister, VerifyResidence, ReadUnits],
         // Police do not browse, search or export the register: they see the person an alert names (and the address) on the
         // alert board, and later the people of a work order addressed to their station.

@@ -12,6 +12,9 @@ public sealed class MessagingOptions
 {
     public const string Section = "CivicGrid:Messaging";
 
+    /// <summary>Whether this node's dispatcher sends; false makes a node that only queues (the others send).</summary>
+    public bool Enabled { get; set; } = true;
+
     /// <summary>Attempts before a message goes to the dead-letter list.</summary>
     public int MaxAttempts { get; set; } = 6;
 

@@ -26,6 +26,7 @@ public sealed class OutboxDispatcher(IDbContextFactory<KernelDbContext> factory,
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!settings.Enabled) return;
         while (!stoppingToken.IsCancellationRequested)
         {
             try

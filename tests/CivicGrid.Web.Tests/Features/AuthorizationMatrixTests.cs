@@ -252,6 +252,7 @@ public class AuthorizationMatrixTests(PlatformFactory factory) : IClassFixture<P
             "POST /api/v1/addresses" => new { street = "越权路 1 号", lon = f.Lon, lat = f.Lat, kind = 0 },
             "POST /api/v1/declarations/{declarationId:long}/reject" => new { reason = "越权退回" },
             "POST /api/v1/residents/search" => new { regionId = f.VillageId, name = "越" },
+            "POST /api/v1/notices" => new { regionId = f.VillageId, text = "越权通知" },
             "POST /api/v1/residents/export" => new { regionId = f.VillageId, unmask = true, purpose = "verify_identity", reason = "越权导出名单" },
             "POST /api/v1/permits/{permitId:long}/issue" => new { permitNumber = "越权签发" },
             "POST /api/v1/permits/{permitId:long}/reject" => new { reason = "越权退回" },

@@ -151,8 +151,16 @@ public class OperationsTests
         var client = factory.CreateClient();
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode);
         factory.Break();
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/readyz")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode);
+        try
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/readyz")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode);
+        }
+        finally
+        {
+            // The disk comes back, so the platform can stop cleanly (its shutdown writes the anti-fraud snapshot there).
+            factory.Repair();
+        }
     }
 
     /// <summary>A platform whose database folder can be taken away after start (the disk is gone, the mount failed).</summary>
@@ -165,6 +173,8 @@ public class OperationsTests
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             Directory.Delete(Path.GetDirectoryName(file)!, recursive: true);
         }
+
+        public void Repair() => Directory.CreateDirectory(Path.GetDirectoryName(file)!);
 
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {

@@ -31,6 +31,7 @@ internal static class FieldWork
     {
         api.MapFiguresApi();
         Visits.Visits.MapVisitApi(api);
+        Notices.Notices.MapNoticeApi(api);
         Permits.PermitApi.MapPermitApi(api);
         Export.ListExport.MapListExports(api);
         return api;

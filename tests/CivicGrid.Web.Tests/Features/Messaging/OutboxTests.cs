@@ -68,8 +68,8 @@ public sealed class MessagingFactory(Dictionary<string, string> settings) : Plat
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         base.ConfigureWebHost(builder);
-        // Tests drive the dispatcher themselves: the background one polls rarely.
-        builder.UseSetting("CivicGrid:Messaging:PollInterval", "01:00:00");
+        // Tests drive the dispatcher themselves: this node's background one does not send.
+        builder.UseSetting("CivicGrid:Messaging:Enabled", "false");
         foreach (var (k, v) in settings) builder.UseSetting(k, v);
     }
 }
